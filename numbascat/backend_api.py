@@ -1,0 +1,287 @@
+"""The operator API: the public contract between scattering transforms and compute backends.
+
+A backend implements a handful of array operations for one "array world" (numpy on the CPU,
+torch tensors, CuPy arrays, ...). Every transform core (1D, 2D, 3D) is written once against
+these operations, so a new backend works for every dimension it declares as soon as it supplies
+the *primitives*, and becomes faster by overriding the *fused* operations, whose default
+implementations here are compositions of primitives.
+
+Conventions used in every docstring below:
+
+- ``d`` is the number of signal axes (1, 2 or 3). Signal axes are always the trailing ``d`` axes;
+  everything before them is a batch of independent signals (``...``).
+- A *real signal* is a real floating array of shape ``(..., *s)``.
+- A *real spectrum* is what :meth:`Backend.rfft` returns for a real signal. Its layout is owned by
+  the backend: the reference backend keeps the full complex DFT, a fast backend may keep only the
+  half spectrum and read the other half by Hermitian symmetry. Transform cores never index into
+  a real spectrum; they only hand it back to :meth:`multiply_subsample`, :meth:`lowpass` and
+  :meth:`irfft`.
+- A *full spectrum* is a complex array of shape ``(..., *s)`` holding the whole DFT in numpy's
+  order (``fftfreq`` order, unnormalised forward transform, ``1/N`` in the inverse).
+- *Filters* are prepared once per backend and dtype by :meth:`prepare_filters` from numpy
+  arrays ``(F, *s)`` holding Fourier-domain filters (real or complex). What comes back is opaque
+  to the core and is passed back unchanged.
+- Precision follows the input: float32 signals use complex64 spectra and float32 filters,
+  float64 signals use complex128. Backends must not promote.
+
+Subsampling ("periodisation") by ``k`` along an axis of length ``n`` maps a full spectrum
+``X`` to ``Y[i] = (1/k) * sum_p X[i + p*n/k]``, ``i < n/k``: the DFT of ``x[::k]``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+__all__ = ["Backend", "BackendInfo", "FilterRole"]
+
+
+class FilterRole:
+    """How a filter bank is used, so a backend can prepare it accordingly.
+
+    ``WAVELET`` filters multiply a real spectrum and give a full (complex) spectrum that is
+    inverted with :meth:`Backend.ifft`. ``LOWPASS`` filters multiply a real spectrum and give the
+    *real part* of the result, i.e. the spectrum of a real signal inverted with
+    :meth:`Backend.irfft`. A backend working on half spectra can fold a low-pass filter into its
+    Hermitian-symmetric part at preparation time: for a real signal ``x`` and a real filter ``f``,
+    ``real(ifft(fft(x) * f)) == ifft(fft(x) * (f + f[-k]) / 2)`` exactly.
+    """
+
+    WAVELET = "wavelet"
+    LOWPASS = "lowpass"
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """Cheap metadata about a backend, readable without importing it.
+
+    Registered under the entry-point group ``numbascat.backend_info`` with the same name as the
+    backend class under ``numbascat.backends``.
+
+    Attributes
+    ----------
+    name : str
+        Name used to select the backend (``backend='numba'``).
+    dims : tuple of int
+        Signal dimensions served (a subset of ``(1, 2, 3)``).
+    array_kinds : tuple of str
+        Array worlds accepted, named after their frontend: ``'numpy'``, ``'torch'``,
+        ``'tensorflow'``, ``'jax'``, ``'cupy'``.
+    devices : tuple of str
+        ``'cpu'`` and/or ``'gpu'``.
+    differentiable : bool
+        Whether gradients flow through the backend (autodiff frameworks).
+    priority : int
+        Higher wins when no backend is named; ties are broken by name.
+    requires : tuple of str
+        Import names that must be importable for the backend to be usable.
+    extra : str or None
+        The pip extra that installs the requirements (``pip install numbascat[extra]``).
+    probe : str or None
+        Optional ``"module:function"`` returning ``None`` when usable or a reason string when
+        not (e.g. no GPU). Only run on demand, since it may import heavy packages.
+    description : str
+        One line for ``numbascat backends``.
+    """
+
+    name: str
+    dims: tuple[int, ...] = (1, 2, 3)
+    array_kinds: tuple[str, ...] = ("numpy",)
+    devices: tuple[str, ...] = ("cpu",)
+    differentiable: bool = False
+    priority: int = 0
+    requires: tuple[str, ...] = ()
+    extra: str | None = None
+    probe: str | None = None
+    description: str = ""
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Backend:
+    """Base class of every compute backend.
+
+    Subclasses set :attr:`info` and implement the primitives (methods that raise
+    ``NotImplementedError`` here). Fused operations have working defaults built from the
+    primitives; override them for speed. :func:`numbascat.testing.check_backend` checks every
+    operation against the numpy reference backend.
+
+    A backend instance is shared by all transforms that select it and may be called from several
+    threads at once: keep per-call state local.
+    """
+
+    info: ClassVar[BackendInfo]
+
+    @property
+    def name(self) -> str:
+        """The registered name (Kymatio's backends expose ``.name`` too)."""
+        return self.info.name
+
+    def __repr__(self) -> str:
+        return f"<numbascat backend {self.name!r}>"
+
+    # ------------------------------------------------------------------ array world
+    def is_array(self, x: Any) -> bool:
+        """True if ``x`` is an array this backend computes on directly."""
+        raise NotImplementedError
+
+    def real_dtype(self, x: Any) -> Any:
+        """The floating dtype the computation on ``x`` will use (float32 or float64 flavour)."""
+        raise NotImplementedError
+
+    def shape(self, x: Any) -> tuple[int, ...]:
+        """Shape of ``x`` as a tuple of Python ints."""
+        return tuple(int(n) for n in x.shape)
+
+    def reshape(self, x: Any, shape: tuple[int, ...]) -> Any:
+        """Reshape ``x`` (C order)."""
+        return x.reshape(shape)
+
+    def concatenate(self, arrays: list, axis: int) -> Any:
+        """Join arrays of equal shape except along ``axis``."""
+        raise NotImplementedError
+
+    def take(self, x: Any, indices: Any, axis: int) -> Any:
+        """Select ``indices`` (a numpy int array) along ``axis``."""
+        raise NotImplementedError
+
+    def prepare_filters(self, filters: Any, dtype: Any, role: str = FilterRole.WAVELET) -> Any:
+        """Place a numpy filter stack where this backend computes.
+
+        Parameters
+        ----------
+        filters : numpy.ndarray, shape (F, *s), float64/float32/complex
+            Fourier-domain filters; real filters stay real, complex stay complex.
+        dtype : dtype-like
+            The real dtype of the signals they will multiply (``numpy.float32`` or
+            ``numpy.float64``); filters are cast to it (or its complex counterpart).
+        role : str
+            One of :class:`FilterRole`; a backend may transform the stack for its role.
+
+        Returns
+        -------
+        An opaque object passed back unchanged to :meth:`multiply_subsample` / :meth:`lowpass`.
+        """
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ primitives
+    def pad(self, x: Any, pad_widths: tuple[tuple[int, int], ...]) -> Any:
+        """Reflect-pad the trailing ``len(pad_widths)`` axes of a real signal.
+
+        ``pad_widths[i] = (before, after)`` for signal axis ``i``; the edge sample is not
+        repeated (numpy ``mode='reflect'``). Each pad must be smaller than the axis length.
+        Shape ``(..., *s)`` -> ``(..., *(s + before + after))``.
+        """
+        raise NotImplementedError
+
+    def crop(self, x: Any, starts: tuple[int, ...], stops: tuple[int, ...]) -> Any:
+        """Keep ``x[..., starts[0]:stops[0], starts[1]:stops[1], ...]`` on the trailing axes."""
+        index = (Ellipsis,) + tuple(slice(a, b) for a, b in zip(starts, stops, strict=True))
+        return x[index]
+
+    def rfft(self, x: Any, d: int) -> Any:
+        """Real spectrum of a real signal ``(..., *s)`` over its trailing ``d`` axes."""
+        raise NotImplementedError
+
+    def irfft(self, x_hat: Any, d: int, s: tuple[int, ...]) -> Any:
+        """Inverse of :meth:`rfft`: a real signal of shape ``(..., *s)``."""
+        raise NotImplementedError
+
+    def ifft(self, x_hat: Any, d: int) -> Any:
+        """Complex inverse DFT (with 1/N) of a full spectrum over the trailing ``d`` axes."""
+        raise NotImplementedError
+
+    def fft(self, x: Any, d: int) -> Any:
+        """Complex forward DFT of a complex signal over the trailing ``d`` axes."""
+        raise NotImplementedError
+
+    def to_full_spectrum(self, x_hat: Any, d: int, s: tuple[int, ...]) -> Any:
+        """The full complex spectrum ``(..., *s)`` of a real spectrum (for reference checks)."""
+        raise NotImplementedError
+
+    def multiply(self, x_hat: Any, filters: Any, d: int) -> Any:
+        """Multiply a real spectrum by each filter of a prepared stack.
+
+        ``x_hat``: real spectrum of a signal ``(..., *s)``; ``filters``: prepared ``(F, *s)``.
+        Returns a full spectrum ``(..., F, *s)``.
+        """
+        raise NotImplementedError
+
+    def subsample(self, x_hat: Any, k: tuple[int, ...]) -> Any:
+        """Periodise a full spectrum ``(..., *s)`` by ``k[i]`` on signal axis ``i``.
+
+        Returns ``(..., *(s // k))``: the mean over the ``k[i]`` periods, i.e. the spectrum of
+        the signal subsampled by ``k`` in space.
+        """
+        raise NotImplementedError
+
+    def real(self, x: Any) -> Any:
+        """Real part: complex ``(...)`` -> real ``(...)`` of the matching precision."""
+        raise NotImplementedError
+
+    def modulus(self, x: Any) -> Any:
+        """Complex modulus: complex ``(...)`` -> real ``(...)`` of the matching precision."""
+        raise NotImplementedError
+
+    def sum_powers(self, x: Any, powers: tuple[float, ...], d: int) -> Any:
+        """Integrals of powers: real ``(..., *s)`` -> ``(..., len(powers))``, ``sum(x**q)``.
+
+        Sums over the trailing ``d`` axes, no normalisation.
+        """
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ fused operations
+    def multiply_subsample(self, x_hat: Any, filters: Any, k: tuple[int, ...], d: int) -> Any:
+        """Filter then periodise: ``subsample(multiply(x_hat, filters), k)``.
+
+        ``x_hat``: real spectrum of ``(..., *s)``; ``filters``: prepared wavelet stack
+        ``(F, *s)``. Returns the full spectrum ``(..., F, *(s // k))``.
+        """
+        y = self.multiply(x_hat, filters, d)
+        return y if all(ki == 1 for ki in k) else self.subsample(y, k)
+
+    def lowpass_irfft(self, x_hat: Any, phi: Any, k: tuple[int, ...], d: int,
+                      s: tuple[int, ...]) -> Any:
+        """Low-pass filter, periodise and invert, keeping the real part.
+
+        ``x_hat``: real spectrum of a signal ``(..., *s)``; ``phi``: prepared low-pass stack
+        holding one filter ``(1, *s)`` (role :attr:`FilterRole.LOWPASS`). Returns the real
+        signal ``real(ifft(x_hat * phi))[..., ::k]`` of shape ``(..., *(s // k))``.
+        """
+        y = self.multiply_subsample(x_hat, phi, k, d)
+        shape = self.shape(y)
+        y = self.reshape(y, shape[: -d - 1] + shape[-d:])
+        return self.real(self.ifft(y, d))
+
+    def ifft_modulus(self, x_hat: Any, d: int) -> Any:
+        """``modulus(ifft(x_hat))``: full spectrum ``(..., *s)`` -> real signal ``(..., *s)``."""
+        return self.modulus(self.ifft(x_hat, d))
+
+    def ifft_modulus_rfft(self, x_hat: Any, d: int) -> tuple[Any, Any]:
+        """``u = |ifft(x_hat)|`` and its real spectrum ``rfft(u)``; returns ``(u, rfft(u))``."""
+        u = self.ifft_modulus(x_hat, d)
+        return u, self.rfft(u, d)
+
+    def quadrature_modulus(self, x_hat: Any, d: int, axis: int) -> Any:
+        """``sqrt(sum over axis of |ifft(x_hat)|**2)``: full spectra -> one real signal.
+
+        Used by the rotation-covariant 3D transform, where ``axis`` runs over the ``2l+1``
+        orders ``m`` of a solid harmonic. Removes ``axis``.
+        """
+        raise NotImplementedError
+
+    def assemble(self, blocks: list, order: Any) -> Any:
+        """Join path blocks ``(B, c_i, ...)`` along axis 1 and reorder the channels.
+
+        ``order`` is a numpy int array: output channel ``c`` is channel ``order[c]`` of the
+        concatenation.
+        """
+        joined = blocks[0] if len(blocks) == 1 else self.concatenate(blocks, axis=1)
+        return self.take(joined, order, axis=1)
+
+    # ------------------------------------------------------------------ host transfers
+    def to_numpy(self, x: Any) -> Any:
+        """A numpy copy or view of ``x`` (used by tests and by the numpy frontend)."""
+        raise NotImplementedError
+
+    def from_numpy(self, x: Any) -> Any:
+        """Move a numpy array into this backend's array world."""
+        raise NotImplementedError

@@ -1,0 +1,1 @@
+"""Built-in backends: ``numpy`` (reference semantics) and ``numba`` (fast CPU)."""

@@ -1,0 +1,59 @@
+"""Filters placed on a backend: prepared lazily, per slice, once per transform and dtype."""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from numbascat.backend_api import Backend, FilterRole
+
+__all__ = ["PreparedFilters"]
+
+
+class PreparedFilters:
+    """Backend-side copies of a numpy filter bank, made on first use and kept.
+
+    Parameters
+    ----------
+    backend : Backend
+    dtype : numpy dtype
+        Real dtype of the signals (float32 or float64).
+    sources : dict
+        name -> (numpy stack ``(F, *s)``, :class:`FilterRole`).
+
+    ``get(name)`` returns the whole stack; ``get(name, start, stop)`` rows ``start:stop``
+    (used when a traversal chunks filters to bound memory).
+    """
+
+    def __init__(self, backend: Backend, dtype: Any, sources: dict[str, tuple[np.ndarray, str]]):
+        self.backend = backend
+        self.dtype = np.dtype(dtype)
+        self._sources = sources
+        self._prepared: dict[tuple, Any] = {}
+        self._lock = threading.Lock()
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._sources
+
+    def count(self, name: str) -> int:
+        """Number of filters in stack ``name``."""
+        return int(self._sources[name][0].shape[0])
+
+    def get(self, name: str, start: int | None = None, stop: int | None = None) -> Any:
+        n = self.count(name)
+        start = 0 if start is None else start
+        stop = n if stop is None else min(stop, n)
+        key = (name, start, stop)
+        value = self._prepared.get(key)
+        if value is None:
+            with self._lock:
+                value = self._prepared.get(key)
+                if value is None:
+                    stack, role = self._sources[name]
+                    value = self.backend.prepare_filters(stack[start:stop], self.dtype, role)
+                    self._prepared[key] = value
+        return value
+
+
+WAVELET, LOWPASS = FilterRole.WAVELET, FilterRole.LOWPASS

@@ -1,0 +1,250 @@
+"""Backend discovery through entry points.
+
+Two entry-point groups describe every backend, built-in ones included:
+
+- ``numbascat.backends``: name -> ``module:BackendClass`` (imported only when the backend is used);
+- ``numbascat.backend_info``: name -> ``module:INFO``, a :class:`~numbascat.backend_api.BackendInfo`
+  in a light module, so listing backends never imports torch, CuPy or numba.
+
+The functions below each do one step (read entry points, de-duplicate, check availability, load
+guarded) behind two caches that :func:`refresh_backends` clears. A plugin that fails to load is
+reported with one ``RuntimeWarning`` naming it and never breaks the others.
+"""
+from __future__ import annotations
+
+import difflib
+import functools
+import importlib
+import importlib.metadata
+import importlib.util
+import threading
+import warnings
+from dataclasses import dataclass
+
+from numbascat.backend_api import Backend, BackendInfo
+
+__all__ = [
+    "ALIASES",
+    "BackendNotFoundError",
+    "BackendStatus",
+    "BackendUnavailableError",
+    "backend_infos",
+    "canonical_name",
+    "get_backend",
+    "list_backends",
+    "refresh_backends",
+]
+
+BACKENDS_GROUP = "numbascat.backends"
+INFO_GROUP = "numbascat.backend_info"
+
+#: Kymatio backend names and what serves them here.
+ALIASES = {
+    "torch_skcuda": "numba_cuda",
+    "torch17_skcuda": "numba_cuda",
+    "skcuda": "numba_cuda",
+    "torch17": "torch",
+}
+
+
+class BackendNotFoundError(ImportError, ValueError):
+    """No backend is registered under the requested name (also a ValueError: a bad argument)."""
+
+
+class BackendUnavailableError(ImportError):
+    """The backend is registered but cannot be used here (missing package, no GPU, ...)."""
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    """A row of :func:`list_backends`: the metadata and whether the backend is usable."""
+
+    info: BackendInfo
+    available: bool
+    reason: str | None  # why not available, with the fix
+    source: str  # the distribution that registered it
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+
+# ---------------------------------------------------------------------------------- discovery
+def _distribution_name(ep) -> str:
+    dist = getattr(ep, "dist", None)
+    return getattr(dist, "name", None) or "unknown distribution"
+
+
+def _load_info(ep) -> BackendInfo | None:
+    try:
+        info = ep.load()
+    except Exception as exc:  # a broken plugin must not break discovery
+        warnings.warn(f"numbascat backend plugin {ep.name!r} ({ep.value}) has unreadable "
+                      f"metadata and is ignored: {type(exc).__name__}: {exc}",
+                      RuntimeWarning, stacklevel=3)
+        return None
+    if not isinstance(info, BackendInfo) or info.name != ep.name:
+        warnings.warn(f"numbascat backend plugin {ep.name!r} ({ep.value}) does not point to a "
+                      f"BackendInfo named {ep.name!r}; it is ignored", RuntimeWarning,
+                      stacklevel=3)
+        return None
+    return info
+
+
+@functools.lru_cache(maxsize=1)
+def _registered() -> dict[str, tuple[BackendInfo, object, str]]:
+    """name -> (info, backend entry point, distribution), duplicates resolved."""
+    class_eps: dict[str, list] = {}
+    for ep in importlib.metadata.entry_points(group=BACKENDS_GROUP):
+        class_eps.setdefault(ep.name, []).append(ep)
+    info_eps: dict[tuple[str, str], object] = {}
+    for ep in importlib.metadata.entry_points(group=INFO_GROUP):
+        info_eps.setdefault((ep.name, _distribution_name(ep)), ep)
+
+    registered = {}
+    for name, eps in class_eps.items():
+        candidates = []
+        for ep in eps:
+            dist = _distribution_name(ep)
+            info_ep = info_eps.get((name, dist))
+            info = _load_info(info_ep) if info_ep is not None else BackendInfo(name=name)
+            if info is not None:
+                candidates.append((info, ep, dist))
+        if not candidates:
+            continue
+        # numbascat's own registrations first, then by priority.
+        candidates.sort(key=lambda c: (c[2] != "numbascat", -c[0].priority))
+        if len(candidates) > 1:
+            kept = candidates[0]
+            others = ", ".join(f"{c[1].value} from {c[2]}" for c in candidates[1:])
+            warnings.warn(f"numbascat backend name {name!r} is registered more than once; using "
+                          f"{kept[1].value} from {kept[2]} and ignoring {others}",
+                          RuntimeWarning, stacklevel=2)
+        registered[name] = candidates[0]
+    return registered
+
+
+def backend_infos() -> dict[str, BackendInfo]:
+    """Metadata of every registered backend, by name, without importing any backend."""
+    return {name: entry[0] for name, entry in _registered().items()}
+
+
+def canonical_name(name: str) -> str:
+    """Resolve Kymatio aliases (``torch_skcuda`` -> ``numba_cuda``) and case."""
+    key = str(name).strip().lower()
+    return ALIASES.get(key, key)
+
+
+# ---------------------------------------------------------------------------------- availability
+def _missing_requirement(info: BackendInfo) -> str | None:
+    for module in info.requires:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            hint = (f"pip install 'numbascat[{info.extra}]'" if info.extra
+                    else f"pip install {module}")
+            return f"needs the Python package {module!r} ({hint})"
+    return None
+
+
+def _run_probe(info: BackendInfo) -> str | None:
+    if not info.probe:
+        return None
+    module_name, _, func_name = info.probe.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), func_name)()
+    except Exception as exc:
+        return f"availability check failed: {type(exc).__name__}: {exc}"
+
+
+def list_backends(probe: bool = True) -> list[BackendStatus]:
+    """Every registered backend with its availability, sorted by name.
+
+    Parameters
+    ----------
+    probe : bool
+        Also run each backend's own probe (for example "is there a GPU?"). Probes may import the
+        backend's dependencies; with ``probe=False`` only installed packages are checked.
+    """
+    rows = []
+    for name, (info, _ep, dist) in sorted(_registered().items()):
+        reason = _missing_requirement(info)
+        if reason is None:
+            failure = _load_failures.get(name)
+            reason = failure if failure else (_run_probe(info) if probe else None)
+        rows.append(BackendStatus(info, reason is None, reason, dist))
+    return rows
+
+
+# ---------------------------------------------------------------------------------- loading
+_instances: dict[str, Backend] = {}
+_load_failures: dict[str, str] = {}
+_lock = threading.Lock()
+
+
+def _not_found(name: str) -> BackendNotFoundError:
+    known = sorted(backend_infos())
+    close = difflib.get_close_matches(name, known + list(ALIASES), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return BackendNotFoundError(f"No numbascat backend named {name!r}.{hint} Registered backends: "
+                                f"{', '.join(known)} (see `numbascat backends`).")
+
+
+def _load(name: str, info: BackendInfo, ep) -> Backend:
+    try:
+        obj = ep.load()
+    except Exception as exc:
+        reason = f"failed to import {ep.value}: {type(exc).__name__}: {exc}"
+        _load_failures[name] = reason
+        warnings.warn(f"numbascat backend plugin {name!r} {reason}", RuntimeWarning,
+                      stacklevel=3)
+        raise BackendUnavailableError(f"Backend {name!r} is unavailable: {reason}") from exc
+    instance = obj() if isinstance(obj, type) and issubclass(obj, Backend) else obj
+    if not isinstance(instance, Backend):
+        reason = f"{ep.value} is not a numbascat.backend_api.Backend subclass"
+        _load_failures[name] = reason
+        warnings.warn(f"numbascat backend plugin {name!r}: {reason}", RuntimeWarning,
+                      stacklevel=3)
+        raise BackendUnavailableError(f"Backend {name!r} is unavailable: {reason}")
+    if getattr(type(instance), "info", None) is None or instance.info.name != name:
+        type(instance).info = info  # plugins may leave the record to the info entry point
+    return instance
+
+
+def get_backend(name: str) -> Backend:
+    """The backend instance registered as ``name`` (aliases accepted), loading it on first use.
+
+    Raises
+    ------
+    BackendNotFoundError
+        No such name; the message lists the registered backends and the nearest match.
+    BackendUnavailableError
+        Registered but not usable here; the message says why and what to install.
+    """
+    canonical = canonical_name(name)
+    with _lock:
+        if canonical in _instances:
+            return _instances[canonical]
+        entry = _registered().get(canonical)
+        if entry is None:
+            raise _not_found(str(name))
+        info, ep, _dist = entry
+        if canonical in _load_failures:
+            raise BackendUnavailableError(
+                f"Backend {canonical!r} is unavailable: {_load_failures[canonical]}")
+        missing = _missing_requirement(info) or _run_probe(info)
+        if missing:
+            raise BackendUnavailableError(f"Backend {canonical!r} is unavailable: {missing}.")
+        instance = _load(canonical, info, ep)
+        _instances[canonical] = instance
+        return instance
+
+
+def refresh_backends() -> None:
+    """Forget discovered plugins and loaded instances; the next call re-reads entry points."""
+    with _lock:
+        _registered.cache_clear()
+        _instances.clear()
+        _load_failures.clear()

@@ -1,0 +1,1 @@
+"""1D Morlet scattering (Kymatio 0.3 ``Scattering1D``), framework-independent parts."""

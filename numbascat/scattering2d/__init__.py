@@ -1,0 +1,1 @@
+"""2D Morlet scattering (Kymatio 0.3 ``Scattering2D``), framework-independent parts."""

@@ -1,0 +1,118 @@
+"""The 2D scattering traversal, written once against the operator API.
+
+Depth-first over first-order scales: for each scale ``j1`` the orientations are processed in
+chunks whose working set is bounded by ``block_bytes``; every second-order child of a chunk is
+computed before the next chunk starts. Within a chunk all filters at the same resolution go
+through one batched operation, so Python runs once per (chunk, scale), not once per path.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from numbascat.backend_api import Backend
+
+__all__ = ["Plan2D", "make_plan", "scattering2d"]
+
+#: Default bound on the largest temporary of one batched operation, in bytes.
+DEFAULT_BLOCK_BYTES = 16 * 2 ** 20
+
+
+@dataclass(frozen=True)
+class Plan2D:
+    """What the traversal needs besides filters: sizes and the output channel of each path."""
+
+    J: int
+    L: int
+    max_order: int
+    padded_shape: tuple[int, int]
+    pads: tuple[tuple[int, int], tuple[int, int]]
+    paths: tuple[tuple[int, ...], ...]  # output order: (), (n1,), (n1, n2) with n = j * L + t
+
+    @property
+    def channel(self) -> dict[tuple[int, ...], int]:
+        return {path: c for c, path in enumerate(self.paths)}
+
+
+def make_plan(J, L, max_order, padded_shape, pads) -> Plan2D:
+    paths = [()] + [(n1,) for n1 in range(J * L)]
+    if max_order >= 2:
+        paths += [(j1 * L + t1, j2 * L + t2) for j1 in range(J) for t1 in range(L)
+                  for j2 in range(j1 + 1, J) for t2 in range(L)]
+    return Plan2D(J, L, max_order, tuple(padded_shape), tuple(pads), tuple(paths))
+
+
+def _chunk_size(per_item_bytes: int, budget: int, n: int) -> int:
+    return int(max(1, min(n, budget // max(per_item_bytes, 1))))
+
+
+def scattering2d(x, backend: Backend, filters, plan: Plan2D,
+                 block_bytes: int = DEFAULT_BLOCK_BYTES):
+    """Scatter a batch of images.
+
+    Parameters
+    ----------
+    x : backend array, shape (B, M_in, N_in), real
+        Images (already padded when ``plan.pads`` are all zero).
+    filters : PreparedFilters
+        Stacks ``psi_j{j}_r{r}`` of shape (L, M_pad/2^r, N_pad/2^r) (orientation t is row t)
+        and ``phi_r{r}`` of shape (1, M_pad/2^r, N_pad/2^r), as built by ``filter_bank_2d``.
+    plan : Plan2D
+
+    Returns
+    -------
+    backend array, shape (B, C, M_pad/2^J - 2, N_pad/2^J - 2), real, channels in ``plan.paths``
+    order.
+    """
+    J, L, d = plan.J, plan.L, 2
+    M, N = plan.padded_shape
+    B = backend.shape(x)[0]
+    itemsize = 16 if np.dtype(backend.real_dtype(x)) == np.float64 else 8
+    channel = plan.channel
+
+    def low(u_hat, r):
+        # Average at resolution r down to 2^J, drop one border pixel per side.
+        k = 2 ** (J - r)
+        s = (M // 2 ** r, N // 2 ** r)
+        out = backend.lowpass_irfft(u_hat, filters.get(f"phi_r{r}"), (k, k), d, s)
+        m, n = M // 2 ** J, N // 2 ** J
+        return backend.crop(out, (1, 1), (m - 1, n - 1))
+
+    blocks, indices = [], []
+
+    def emit(block, paths):
+        shape = backend.shape(block)
+        blocks.append(backend.reshape(block, (B, len(paths)) + shape[-2:]))
+        indices.extend(channel[p] for p in paths)
+
+    U0 = backend.pad(x, plan.pads) if any(sum(p) for p in plan.pads) else x
+    U0_hat = backend.rfft(U0, d)
+    emit(low(U0_hat, 0), [()])
+
+    for j1 in range(J):
+        k1 = 2 ** j1
+        size1 = (M // k1) * (N // k1)
+        # Largest temporary per first-order filter: its own spectrum, or its L children at j1+1.
+        per_filter = B * size1 * itemsize * (max(1, L // 4) if j1 + 1 < J else 1)
+        chunk = _chunk_size(per_filter, block_bytes, L)
+        for t0 in range(0, L, chunk):
+            ts = range(t0, min(L, t0 + chunk))
+            psi1 = filters.get(f"psi_j{j1}_r0", t0, t0 + chunk)
+            Y1 = backend.multiply_subsample(U0_hat, psi1, (k1, k1), d)
+            U1, U1_hat = backend.ifft_modulus_rfft(Y1, d)
+            del Y1, U1
+            n1s = [j1 * L + t for t in ts]
+            emit(low(U1_hat, j1), [(n1,) for n1 in n1s])
+            if plan.max_order < 2:
+                continue
+            for j2 in range(j1 + 1, J):
+                k2 = 2 ** (j2 - j1)
+                Y2 = backend.multiply_subsample(U1_hat, filters.get(f"psi_j{j2}_r{j1}"), (k2, k2), d)
+                _, U2_hat = backend.ifft_modulus_rfft(Y2, d)
+                del Y2
+                emit(low(U2_hat, j2), [(n1, j2 * L + t2) for n1 in n1s for t2 in range(L)])
+            del U1_hat
+
+    order = np.argsort(np.asarray(indices))
+    return backend.assemble(blocks, order)

@@ -1,0 +1,122 @@
+"""Scattering2D: parameters, filters, meta and forward pass, for every framework."""
+from __future__ import annotations
+
+import numpy as np
+
+from numbascat.prepared import LOWPASS, WAVELET
+from numbascat.scattering2d.core import DEFAULT_BLOCK_BYTES, make_plan, scattering2d
+from numbascat.scattering2d.filter_bank import filter_bank_2d
+from numbascat.scattering2d.params import make_params
+from numbascat.transform import ScatteringTransform
+from numbascat.validation import check_choice
+
+__all__ = ["Scattering2DBase"]
+
+OUT_TYPES_2D = ("array", "list")
+
+
+class Scattering2DBase(ScatteringTransform):
+    """2D Morlet scattering transform (Kymatio 0.3 ``Scattering2D``).
+
+    Parameters
+    ----------
+    J : int
+        Number of scales (>= 1); the output is subsampled by ``2^J``. ``2^J`` must not exceed
+        the smaller side of ``shape``.
+    shape : tuple of 2 ints
+        Spatial size ``(M, N)`` of the input images.
+    L : int
+        Number of wavelet orientations (>= 1).
+    max_order : 1 or 2
+        Highest scattering order.
+    pre_pad : bool
+        If True, inputs are already padded to ``padded_shape`` and are not padded again.
+    backend : str or Backend, optional
+        Compute backend; see :func:`numbascat.config.resolve_backend` for the default.
+    out_type : 'array' or 'list'
+        ``'array'``: one array ``(*batch, C, M // 2^J, N // 2^J)``. ``'list'``: one dict per
+        path with ``'coef'`` ``(*batch, M // 2^J, N // 2^J)``, ``'j'``, ``'n'``, ``'theta'``.
+
+    Input ``(*batch, M, N)`` real; output dtype follows the input (float32 or float64).
+    ``C = 1 + L J + L^2 J (J - 1) / 2`` with ``max_order=2``, ``1 + L J`` with 1.
+    """
+
+    signal_ndim = 2
+
+    def __init__(self, J, shape, L=8, max_order=2, pre_pad=False, backend=None,
+                 out_type="array"):
+        self.params = make_params(J, shape, L, max_order, pre_pad)
+        self.out_type = check_choice("out_type", out_type, OUT_TYPES_2D, RuntimeError)
+        self.J, self.L, self.max_order, self.pre_pad = J, L, max_order, bool(pre_pad)
+        self.shape = self.params.shape
+        self._M_padded, self._N_padded = self.params.padded_shape
+        self.block_bytes = DEFAULT_BLOCK_BYTES
+        self._plan = make_plan(self.J, self.L, self.max_order, self.params.padded_shape,
+                               self.params.pads)
+        self._select_backend(backend)
+        self.filters = filter_bank_2d(*self.params.padded_shape, self.J, self.L)
+
+    # Kymatio exposes M and N (broken there: they raise NameError); here they work.
+    @property
+    def M(self) -> int:
+        return self.shape[0]
+
+    @property
+    def N(self) -> int:
+        return self.shape[1]
+
+    @property
+    def padded_shape(self) -> tuple[int, int]:
+        return self.params.padded_shape
+
+    def output_size(self) -> int:
+        """Number of channels C."""
+        return self.params.n_coefficients
+
+    def meta(self) -> dict:
+        """One row per output channel, in output order.
+
+        Returns a dict with ``'order'`` (C,) int, ``'n'``, ``'j'``, ``'theta'`` (C, max_order)
+        float arrays NaN-padded (``theta`` is the orientation index, ``n = j * L + theta``), and
+        ``'key'``, the list of path tuples ``()``, ``(n1,)``, ``(n1, n2)``.
+        """
+        paths = self._plan.paths
+        width = self.max_order
+        n = np.full((len(paths), width), np.nan)
+        for c, path in enumerate(paths):
+            n[c, : len(path)] = path
+        return {"order": np.array([len(p) for p in paths]), "n": n, "j": np.floor(n / self.L),
+                "theta": np.mod(n, self.L), "key": list(paths)}
+
+    # ------------------------------------------------------------------ backend hooks
+    def _filter_sources(self):
+        return {k: (v, LOWPASS if k.startswith("phi") else WAVELET)
+                for k, v in self.filters.items()}
+
+    def _check_input_shape(self, shape):
+        if len(shape) < 2:
+            raise RuntimeError(f"Input array must have at least two dimensions (*batch, M, N); "
+                               f"got shape {shape}")
+        expected = self.params.input_shape
+        if tuple(shape[-2:]) != expected:
+            what = "Padded array" if self.pre_pad else "Input array"
+            raise RuntimeError(f"{what} must be of spatial size {expected} (the shape given to "
+                               f"Scattering2D{' after padding' if self.pre_pad else ''}); got "
+                               f"input of shape {shape}")
+
+    def _scatter(self, x, batch_shape):
+        check_choice("out_type", self.out_type, OUT_TYPES_2D, RuntimeError)
+        filters = self.prepared_filters(self.backend.real_dtype(x))
+        S = scattering2d(x, self.backend, filters, self._plan, self.block_bytes)
+        S = self._restore_batch(S, batch_shape)
+        if self.out_type == "array":
+            return S
+        out = []
+        for c, path in enumerate(self._plan.paths):
+            coef = self.backend.take(S, np.array([c]), axis=-3)
+            shape = self.backend.shape(coef)
+            out.append({"coef": self.backend.reshape(coef, shape[:-3] + shape[-2:]),
+                        "j": tuple(n // self.L for n in path),
+                        "n": path,
+                        "theta": tuple(n % self.L for n in path)})
+        return out

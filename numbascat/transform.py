@@ -1,0 +1,108 @@
+"""What every scattering transform shares, whatever its dimension and framework.
+
+A concrete class combines a frontend mixin (``numbascat.frontends.<framework>``) with a
+dimension's transform base (``numbascat.scattering{1d,2d}.transform``,
+``numbascat.scattering3d.transform``), which derives from :class:`ScatteringTransform`.
+
+- The dimension base validates parameters, builds the numpy filter bank (cached), describes the
+  output (``meta()``, ``output_size()``) and runs the depth-first core on backend arrays
+  (``_scatter``).
+- The frontend converts the user's array into the backend's world and back and chooses the
+  default backend for its arrays.
+- This class ties them: backend selection at construction, filters prepared once per backend
+  and dtype, and reshaping of any leading batch shape.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, ClassVar
+
+import numpy as np
+
+from numbascat.backend_api import Backend
+from numbascat.config import resolve_backend
+from numbascat.prepared import PreparedFilters
+
+__all__ = ["ScatteringTransform"]
+
+
+class ScatteringTransform:
+    """Base of every transform class.
+
+    Subclasses (the dimension bases) define :attr:`signal_ndim`, :meth:`_build_filters`,
+    :meth:`_prepare_filters`, :meth:`_check_input_shape` and :meth:`_scatter`; frontends define
+    :attr:`frontend_name` and :attr:`array_kind`.
+    """
+
+    signal_ndim: ClassVar[int]
+    frontend_name: ClassVar[str] = "numpy"
+    array_kind: ClassVar[str] = "numpy"
+
+    # ------------------------------------------------------------------ backend
+    def _select_backend(self, backend: str | Backend | None) -> None:
+        selection = resolve_backend(self.signal_ndim, self.array_kind, backend)
+        self.backend: Backend = selection.backend
+        #: Which source chose the backend (argument, context, environment, config, default).
+        self.backend_source: str = selection.source
+        self._prepared: dict[tuple[str, str], Any] = {}
+        self._prepared_lock = threading.Lock()
+
+    def prepared_filters(self, dtype: Any) -> Any:
+        """The filter bank placed on the current backend for signals of real ``dtype``.
+
+        Prepared once per (backend, dtype) and reused by every call.
+        """
+        key = (self.backend.name, np.dtype(dtype).name)
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            with self._prepared_lock:
+                prepared = self._prepared.get(key)
+                if prepared is None:
+                    prepared = self._prepare_filters(self.backend, np.dtype(dtype))
+                    self._prepared[key] = prepared
+        return prepared
+
+    # ------------------------------------------------------------------ to define per dimension
+    def _filter_sources(self) -> dict[str, tuple[np.ndarray, str]]:
+        """The numpy filter bank: name -> (stack ``(F, *s)``, FilterRole).
+
+        Frontends that own their filters (torch buffers) read them from here.
+        """
+        raise NotImplementedError
+
+    def _prepare_filters(self, backend: Backend, dtype: np.dtype) -> Any:
+        """Filters on ``backend`` for real ``dtype``; frontends may override (torch buffers)."""
+        return PreparedFilters(backend, dtype, self._filter_sources())
+
+    def _check_input_shape(self, shape: tuple[int, ...]) -> None:
+        raise NotImplementedError
+
+    def _scatter(self, x: Any, batch_shape: tuple[int, ...]) -> Any:
+        """Run the transform on backend array ``x`` of shape ``(B, *signal)``.
+
+        Every output array ``(B, ...)`` goes through :meth:`_restore_batch`.
+        """
+        raise NotImplementedError
+
+    def _restore_batch(self, y: Any, batch_shape: tuple[int, ...]) -> Any:
+        """Reshape ``(B, *rest)`` to ``(*batch_shape, *rest)`` (B is 1 for an empty batch)."""
+        backend = self.backend
+        rest = backend.shape(y)[1:]
+        if int(np.prod(batch_shape, dtype=np.int64)) == 0:
+            y = backend.take(y, np.arange(0), axis=0)
+        return backend.reshape(y, tuple(batch_shape) + rest)
+
+    # ------------------------------------------------------------------ shared forward pass
+    def _forward(self, x: Any) -> Any:
+        """Scatter a backend array ``(*batch, *signal)``; the result keeps ``batch``."""
+        backend = self.backend
+        shape = backend.shape(x)
+        self._check_input_shape(shape)
+        d = self.signal_ndim
+        batch_shape, signal_shape = shape[:-d], shape[-d:]
+        n = int(np.prod(batch_shape, dtype=np.int64))
+        if n == 0:
+            # Run one zero signal to learn the output shapes; _restore_batch drops it.
+            zeros = np.zeros((1,) + signal_shape, dtype=np.dtype(backend.real_dtype(x)))
+            return self._scatter(backend.from_numpy(zeros), batch_shape)
+        return self._scatter(backend.reshape(x, (n,) + signal_shape), batch_shape)
