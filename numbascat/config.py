@@ -111,11 +111,13 @@ def _parse(path: Path) -> configparser.ConfigParser:
         with open(path, encoding="utf-8") as handle:
             parser.read_file(handle, source=str(path))
     except configparser.Error as exc:
-        line = getattr(exc, "lineno", None)
+        errors = getattr(exc, "errors", None)  # ParsingError: [(lineno, text), ...]
+        line = getattr(exc, "lineno", None) or (errors[0][0] if errors else None)
         where = f"{path}, line {line}" if line else str(path)
-        first = str(exc).splitlines()[0]
-        raise ConfigError(f"Malformed numbascat configuration file {where}: {first}. Fix or "
-                          f"remove the file (see `numbascat config`).") from exc
+        detail = f"unexpected text {errors[0][1]}" if errors else str(exc).splitlines()[0]
+        raise ConfigError(f"Malformed configuration file {where}: {detail}. Expected INI "
+                          f"syntax, e.g. '[backend]' then 'default = numba'; fix or remove the "
+                          f"file.") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"Configuration file {path} is not UTF-8 text: {exc}") from exc
     return parser

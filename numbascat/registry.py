@@ -159,21 +159,29 @@ def _run_probe(info: BackendInfo) -> str | None:
         return f"availability check failed: {type(exc).__name__}: {exc}"
 
 
-def list_backends(probe: bool = True) -> list[BackendStatus]:
+def list_backends(probe: bool = False, load: bool = False) -> list[BackendStatus]:
     """Every registered backend with its availability, sorted by name.
 
     Parameters
     ----------
     probe : bool
-        Also run each backend's own probe (for example "is there a GPU?"). Probes may import the
-        backend's dependencies; with ``probe=False`` only installed packages are checked.
+        Also run each backend's own availability probe (for example "is there a GPU?"). Probes
+        may import the backend's dependencies. By default only the presence of the required
+        packages is checked, which imports nothing.
+    load : bool
+        Also import each backend whose requirements are present (guarded: a failure becomes the
+        reason it is unavailable). Implies ``probe``.
     """
     rows = []
     for name, (info, _ep, dist) in sorted(_registered().items()):
-        reason = _missing_requirement(info)
-        if reason is None:
-            failure = _load_failures.get(name)
-            reason = failure if failure else (_run_probe(info) if probe else None)
+        reason = _missing_requirement(info) or _load_failures.get(name)
+        if reason is None and (probe or load):
+            reason = _run_probe(info)
+        if reason is None and load:
+            try:
+                get_backend(name)
+            except BackendUnavailableError as exc:
+                reason = str(exc)
         rows.append(BackendStatus(info, reason is None, reason, dist))
     return rows
 

@@ -1,0 +1,19 @@
+"""Test-suite wide setup: make tests/ importable (peer.py, helpers) and isolate user dirs."""
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """Never read or write the real user's config and cache: each test gets its own."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    for var in ("NUMBASCAT_CONFIG", "NUMBASCAT_BACKEND", "NUMBASCAT_BACKEND_1D",
+                "NUMBASCAT_BACKEND_2D", "NUMBASCAT_BACKEND_3D", "KYMATIO_BACKEND",
+                "KYMATIO_BACKEND_1D", "KYMATIO_BACKEND_2D", "KYMATIO_BACKEND_3D"):
+        monkeypatch.delenv(var, raising=False)
