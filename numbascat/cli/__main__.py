@@ -1,0 +1,5 @@
+import sys
+
+from numbascat.cli import main
+
+sys.exit(main())
