@@ -8,6 +8,7 @@ unwritable directory only disables disk caching. ``NUMBASCAT_CACHE=off`` disable
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -68,17 +69,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> bool:
         return True
     except OSError as exc:
         log.debug("could not write %s: %s", path, exc)
-        with _suppress_oserror():
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         return False
-
-
-class _suppress_oserror:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        return exc_type is not None and issubclass(exc_type, OSError)
 
 
 def _key(kind: str, params: dict) -> tuple[str, str]:

@@ -117,7 +117,8 @@ def _fake_entry_points(backends, infos):
 
 
 def test_duplicate_name_warns_and_keeps_the_builtin(monkeypatch):
-    eps = [EntryPoint("numpy", "numbascat_testplugin.backend:TestPlugBackend", registry.BACKENDS_GROUP),
+    eps = [EntryPoint("numpy", "numbascat_testplugin.backend:TestPlugBackend",
+                      registry.BACKENDS_GROUP),
            EntryPoint("numpy", "numbascat.backends.numpy_backend:NumpyBackend",
                       registry.BACKENDS_GROUP)]
     infos = [EntryPoint("numpy", "numbascat.backends.info:NUMPY", registry.INFO_GROUP)]

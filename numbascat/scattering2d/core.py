@@ -108,7 +108,8 @@ def scattering2d(x, backend: Backend, filters, plan: Plan2D,
                 continue
             for j2 in range(j1 + 1, J):
                 k2 = 2 ** (j2 - j1)
-                Y2 = backend.multiply_subsample(U1_hat, filters.get(f"psi_j{j2}_r{j1}"), (k2, k2), d)
+                psi2 = filters.get(f"psi_j{j2}_r{j1}")
+                Y2 = backend.multiply_subsample(U1_hat, psi2, (k2, k2), d)
                 _, U2_hat = backend.ifft_modulus_rfft(Y2, d)
                 del Y2
                 emit(low(U2_hat, j2), [(n1, j2 * L + t2) for n1 in n1s for t2 in range(L)])

@@ -46,7 +46,7 @@ def gabor_2d(M: int, N: int, sigma: float, theta: float, xi: float,
 
 def morlet_2d(M: int, N: int, sigma: float, theta: float, xi: float,
               slant: float = 0.5) -> np.ndarray:
-    """Spatial Morlet wavelet ``(M, N)`` complex64: a Gabor minus its scaled envelope (zero mean)."""
+    """Spatial Morlet wavelet ``(M, N)`` complex64: Gabor minus its scaled envelope (zero mean)."""
     wv = gabor_2d(M, N, sigma, theta, xi, slant)
     wm = gabor_2d(M, N, sigma, theta, 0, slant)
     K = np.sum(wv) / np.sum(wm)

@@ -47,8 +47,9 @@ class Scattering2DBase(ScatteringTransform):
                  out_type="array"):
         self.params = make_params(J, shape, L, max_order, pre_pad)
         self.out_type = check_choice("out_type", out_type, OUT_TYPES_2D, RuntimeError)
-        self.J, self.L, self.max_order, self.pre_pad = J, L, max_order, bool(pre_pad)
-        self.shape = self.params.shape
+        p = self.params
+        self.J, self.L, self.max_order, self.pre_pad, self.shape = p.J, p.L, p.max_order, \
+            p.pre_pad, p.shape
         self._M_padded, self._N_padded = self.params.padded_shape
         self.block_bytes = DEFAULT_BLOCK_BYTES
         self._plan = make_plan(self.J, self.L, self.max_order, self.params.padded_shape,
@@ -68,6 +69,18 @@ class Scattering2DBase(ScatteringTransform):
     @property
     def padded_shape(self) -> tuple[int, int]:
         return self.params.padded_shape
+
+    @property
+    def psi(self) -> list[dict]:
+        """Kymatio-style wavelet list: ``{'levels': [per resolution], 'j', 'theta'}`` per n."""
+        return [{"levels": [self.filters[f"psi_j{j}_r{r}"][t]
+                            for r in range(min(j + 1, max(self.J - 1, 1)))],
+                 "j": j, "theta": t} for j in range(self.J) for t in range(self.L)]
+
+    @property
+    def phi(self) -> dict:
+        """Kymatio-style low-pass: ``{'levels': [per resolution], 'j': J}``."""
+        return {"levels": [self.filters[f"phi_r{r}"][0] for r in range(self.J)], "j": self.J}
 
     def output_size(self) -> int:
         """Number of channels C."""

@@ -202,3 +202,13 @@ def test_peer_parity_with_kymatio():
         ours = Scattering2D(backend="numpy", **job["params"])(job["x"])
         assert ours.shape == res["output"].shape
         assert rel_err(ours, res["output"]) <= 1e-5, job["params"]
+
+
+def test_kymatio_style_filter_views():
+    S = Scattering2D(3, (32, 32), L=4, backend="numpy")
+    assert len(S.psi) == 12 and S.psi[5]["j"] == 1 and S.psi[5]["theta"] == 1
+    assert [lvl.shape for lvl in S.psi[11]["levels"]] == [(48, 48), (24, 24)]
+    assert len(S.phi["levels"]) == 3 and S.phi["j"] == 3
+    # Zero-mean wavelets, unit-gain low-pass at the zero frequency.
+    assert abs(S.psi[0]["levels"][0][0, 0]) < 1e-6
+    assert abs(S.phi["levels"][0][0, 0] - 1) < 1e-3

@@ -6,7 +6,6 @@ what a new plugin author would start from.
 import numpy as np
 
 from numbascat.backend_api import Backend
-
 from numbascat_testplugin import TESTPLUG_INFO
 
 
@@ -53,10 +52,11 @@ class TestPlugBackend(Backend):
         return np.expand_dims(x_hat, -d - 1) * filters
 
     def subsample(self, x_hat, k):
-        for axis, kk in zip(range(-len(k), 0), k):
+        for offset, kk in zip(range(len(k), 0, -1), k, strict=True):
+            axis = x_hat.ndim - offset
             n = x_hat.shape[axis]
-            shape = x_hat.shape[:axis % x_hat.ndim] + (kk, n // kk) + x_hat.shape[axis % x_hat.ndim + 1:]
-            x_hat = x_hat.reshape(shape).mean(axis=axis % x_hat.ndim)
+            shape = x_hat.shape[:axis] + (kk, n // kk) + x_hat.shape[axis + 1:]
+            x_hat = x_hat.reshape(shape).mean(axis=axis)
         return x_hat
 
     def real(self, x):
