@@ -38,6 +38,10 @@ class ScatteringTransform:
     frontend_name: ClassVar[str] = "numpy"
     array_kind: ClassVar[str] = "numpy"
 
+    #: Largest number of signals scattered at once; a bigger batch is processed in chunks of
+    #: this size (bounded memory) and joined. None: the whole batch at once.
+    batch_size: int | None = None
+
     # ------------------------------------------------------------------ backend
     def _select_backend(self, backend: str | Backend | None) -> None:
         selection = resolve_backend(self.signal_ndim, self.array_kind, backend)
@@ -105,4 +109,37 @@ class ScatteringTransform:
             # Run one zero signal to learn the output shapes; _restore_batch drops it.
             zeros = np.zeros((1,) + signal_shape, dtype=np.dtype(backend.real_dtype(x)))
             return self._scatter(backend.from_numpy(zeros), batch_shape)
-        return self._scatter(backend.reshape(x, (n,) + signal_shape), batch_shape)
+        flat = backend.reshape(x, (n,) + signal_shape)
+        step = self._checked_batch_size()
+        if step is None or n <= step:
+            return self._scatter(flat, batch_shape)
+        index = np.arange(n)
+        parts = [self._scatter(backend.take(flat, index[i:i + step], axis=0), (min(step, n - i),))
+                 for i in range(0, n, step)]
+        return self._join_chunks(parts, batch_shape)
+
+    def _checked_batch_size(self) -> int | None:
+        step = self.batch_size
+        if step is None:
+            return None
+        if isinstance(step, bool) or not isinstance(step, int | np.integer) or step < 1:
+            raise ValueError(f"batch_size must be a positive integer or None, got {step!r}")
+        return int(step)
+
+    def _join_chunks(self, parts: list, batch_shape: tuple[int, ...]) -> Any:
+        """Join per-chunk outputs (arrays, or lists/dicts of them) along the batch axis."""
+        first = parts[0]
+        if isinstance(first, dict):
+            return {k: (self._join_chunks([p[k] for p in parts], batch_shape)
+                        if _is_output_leaf(first[k], self.backend) or isinstance(first[k], dict)
+                        else first[k]) for k in first}
+        if isinstance(first, list):
+            return [self._join_chunks([p[i] for p in parts], batch_shape)
+                    for i in range(len(first))]
+        joined = self.backend.concatenate(parts, axis=0)
+        rest = self.backend.shape(joined)[1:]
+        return self.backend.reshape(joined, tuple(batch_shape) + rest)
+
+
+def _is_output_leaf(value: Any, backend: Backend) -> bool:
+    return backend.is_array(value) or hasattr(value, "shape")
