@@ -1,0 +1,125 @@
+"""The 3D solid-harmonic scattering traversal, written once against the operator API.
+
+For each degree ``l`` and scale ``j1``: ``U1 = |x * psi_{l,j1}|`` (the modulus over the
+``2l+1`` orders ``m`` taken in quadrature, or the ``m = -l`` filter alone when not rotation
+covariant), its integrals ``sum U1^q``, then for ``j2 > j1`` the same on ``U1`` with
+``psi_{l,j2}`` (same ``l`` at both orders). Nothing is subsampled: every operation works on the
+full grid, so the batch is processed in chunks whose largest temporary is bounded by
+``block_bytes`` (never fewer than one signal per chunk).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from numbascat.backend_api import Backend
+from numbascat.scattering3d.filter_bank import filter_name
+
+__all__ = ["DEFAULT_BLOCK_BYTES", "Plan3D", "make_plan", "scattering3d"]
+
+#: Default bound on the largest temporary of one batched operation, in bytes.
+DEFAULT_BLOCK_BYTES = 32 * 2 ** 20
+
+_FULL = (1, 1, 1)
+
+
+@dataclass(frozen=True)
+class Plan3D:
+    """Sizes and the output order: channel ``p * (L+1) + l`` is path ``paths[p]`` at ``l``."""
+
+    J: int
+    L: int
+    max_order: int
+    rotation_covariant: bool
+    shape: tuple[int, int, int]
+    powers: tuple[float, ...]
+    paths: tuple[tuple[int, ...], ...]
+
+    @property
+    def channel(self) -> dict[tuple[tuple[int, ...], int], int]:
+        return {(path, l): p * (self.L + 1) + l
+                for p, path in enumerate(self.paths) for l in range(self.L + 1)}
+
+
+def make_plan(params) -> Plan3D:
+    """The plan of a validated :class:`numbascat.scattering3d.params.Params3D`."""
+    return Plan3D(params.J, params.L, params.max_order, params.rotation_covariant, params.shape,
+                  params.integral_powers, params.paths)
+
+
+def _wavelet_modulus(u_hat, backend: Backend, filters, plan: Plan3D, l: int, j: int):
+    """``|u * psi_{l,j}|``: real spectrum ``(b, M, N, O)`` -> real signal ``(b, M, N, O)``."""
+    name = filter_name(l, j)
+    if plan.rotation_covariant:
+        y = backend.multiply_subsample(u_hat, filters.get(name), _FULL, 3)
+        return backend.quadrature_modulus(y, 3, axis=-4)
+    # Kymatio's non-covariant transform keeps filter index 0, i.e. m = -l.
+    y = backend.multiply_subsample(u_hat, filters.get(name, 0, 1), _FULL, 3)
+    u = backend.ifft_modulus(y, 3)
+    return backend.reshape(u, (backend.shape(u)[0],) + plan.shape)
+
+
+def _scatter_block(x, backend: Backend, filters, plan: Plan3D):
+    """All coefficients of a batch ``(b, M, N, O)``: ``(b, P * (L+1), n_powers)``."""
+    b = backend.shape(x)[0]
+    n_powers = len(plan.powers)
+    channel = plan.channel
+    J = plan.J
+    blocks, indices = [], []
+
+    def emit(u, path, l):
+        blocks.append(backend.reshape(backend.sum_powers(u, plan.powers, 3), (b, 1, n_powers)))
+        indices.append(channel[(path, l)])
+
+    x_hat = backend.rfft(x, 3)
+    for l in range(plan.L + 1):
+        for j1 in range(J + 1):
+            u1 = _wavelet_modulus(x_hat, backend, filters, plan, l, j1)
+            emit(u1, (j1,), l)
+            if plan.max_order < 2 or j1 == J:
+                continue
+            u1_hat = backend.rfft(u1, 3)
+            del u1
+            for j2 in range(j1 + 1, J + 1):
+                emit(_wavelet_modulus(u1_hat, backend, filters, plan, l, j2), (j1, j2), l)
+            del u1_hat
+    order = np.argsort(np.asarray(indices))
+    return backend.assemble(blocks, order)
+
+
+def batch_chunk(plan: Plan3D, real_itemsize: int, block_bytes: int) -> int:
+    """Signals per chunk: the ``2L+1`` complex spectra of one signal (and as much again for
+    the inverse FFT) must fit in ``block_bytes``; at least 1."""
+    m_rows = 2 * plan.L + 1 if plan.rotation_covariant else 1
+    per_signal = 2 * m_rows * int(np.prod(plan.shape)) * 2 * real_itemsize
+    return max(1, block_bytes // per_signal)
+
+
+def scattering3d(x, backend: Backend, filters, plan: Plan3D,
+                 block_bytes: int = DEFAULT_BLOCK_BYTES):
+    """Scatter a batch of volumes.
+
+    Parameters
+    ----------
+    x : backend array, shape (B, M, N, O), real
+    filters : PreparedFilters
+        Stacks ``filter_name(l, j)`` of shape (2l+1, M, N, O), complex, as built by
+        ``filter_bank_3d``.
+    plan : Plan3D
+
+    Returns
+    -------
+    backend array, shape (B, P, L+1, n_powers), real, of the input's precision:
+    ``out[b, p, l, k] = sum over voxels of U[b, p, l] ** powers[k]``.
+    """
+    B = backend.shape(x)[0]
+    itemsize = np.dtype(backend.real_dtype(x)).itemsize
+    chunk = batch_chunk(plan, itemsize, block_bytes)
+    if chunk >= B:
+        out = _scatter_block(x, backend, filters, plan)
+    else:
+        parts = [_scatter_block(backend.take(x, np.arange(s, min(B, s + chunk)), 0),
+                                backend, filters, plan) for s in range(0, B, chunk)]
+        out = backend.concatenate(parts, axis=0)
+    return backend.reshape(out, (B, len(plan.paths), plan.L + 1, len(plan.powers)))
