@@ -5,6 +5,8 @@ Disk files live in ``$NUMBASCAT_CACHE`` or the user cache directory (platformdir
 atomic rename, so concurrent writers never leave a half-written file. A corrupt, truncated,
 foreign or stale file is detected, reported with one warning and rebuilt. A missing, read-only or
 unwritable directory only disables disk caching. ``NUMBASCAT_CACHE=off`` disables it on purpose.
+Banks larger than ``NUMBASCAT_CACHE_MAX_MB`` (default 256) stay in memory only, and the memory
+cache holds at most 1 GiB.
 """
 from __future__ import annotations
 
@@ -29,6 +31,10 @@ log = logging.getLogger("numbascat.cache")
 #: Bump when a filter-bank builder changes its output, so stale disk files are rebuilt.
 FORMAT_VERSION = 1
 _MEMORY_ENTRIES = 32
+#: The in-memory cache keeps at most this many bytes (the newest entry is always kept).
+MEMORY_BYTES = 1 << 30
+#: Filter banks larger than this (MiB) are not written to disk: ``NUMBASCAT_CACHE_MAX_MB``.
+DEFAULT_DISK_MAX_MB = 256
 _META_KEY = "__numbascat_meta__"
 
 _memory: OrderedDict[str, dict[str, np.ndarray]] = OrderedDict()
@@ -72,6 +78,20 @@ def atomic_write_bytes(path: Path, data: bytes) -> bool:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         return False
+
+
+def _disk_limit_bytes() -> int:
+    value = os.environ.get("NUMBASCAT_CACHE_MAX_MB", "").strip()
+    try:
+        return int(float(value) * 2 ** 20) if value else DEFAULT_DISK_MAX_MB * 2 ** 20
+    except ValueError:
+        _warn_once("max_mb", f"NUMBASCAT_CACHE_MAX_MB={value!r} is not a number; using "
+                             f"{DEFAULT_DISK_MAX_MB}")
+        return DEFAULT_DISK_MAX_MB * 2 ** 20
+
+
+def _nbytes(arrays: dict[str, np.ndarray]) -> int:
+    return sum(a.nbytes for a in arrays.values())
 
 
 def _key(kind: str, params: dict) -> tuple[str, str]:
@@ -120,13 +140,14 @@ def cached_arrays(kind: str, params: dict,
     arrays = _read(path, meta) if path is not None else None
     if arrays is None:
         arrays = build()
-        if path is not None:
+        if path is not None and _nbytes(arrays) <= _disk_limit_bytes():
             _write(path, meta, arrays)
     for value in arrays.values():
         value.flags.writeable = False
     with _memory_lock:
         _memory[digest] = arrays
-        while len(_memory) > _MEMORY_ENTRIES:
+        while len(_memory) > 1 and (len(_memory) > _MEMORY_ENTRIES or
+                                    sum(_nbytes(a) for a in _memory.values()) > MEMORY_BYTES):
             _memory.popitem(last=False)
     return arrays
 

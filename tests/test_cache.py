@@ -122,3 +122,21 @@ def test_concurrent_processes_never_leave_a_broken_file(cache_dir):
     with np.load(path) as data:
         assert data["a"].shape == (200_000,)
     assert [p for p in (cache_dir / "filters").iterdir() if p.suffix == ".tmp"] == []
+
+
+def test_large_banks_stay_in_memory_only(cache_dir, monkeypatch):
+    monkeypatch.setenv("NUMBASCAT_CACHE_MAX_MB", "0.001")  # ~1 kB
+    calls = []
+    big = cache.cached_arrays("demo", {"n": "big"}, lambda: calls.append(1) or
+                              {"a": np.zeros(1000)})
+    assert big["a"].shape == (1000,) and not (cache_dir / "filters").exists()
+    cache.cached_arrays("demo", {"n": "small"}, builder(calls))
+    assert len(files(cache_dir)) == 1
+
+
+def test_memory_cache_is_bounded_by_bytes(cache_dir, monkeypatch):
+    monkeypatch.setattr(cache, "MEMORY_BYTES", 10_000)
+    monkeypatch.setenv("NUMBASCAT_CACHE", "off")
+    first = cache.cached_arrays("demo", {"n": 1}, lambda: {"a": np.zeros(1000)})  # 8 kB
+    cache.cached_arrays("demo", {"n": 2}, lambda: {"a": np.zeros(1000)})
+    assert cache.cached_arrays("demo", {"n": 1}, lambda: {"a": np.zeros(1000)}) is not first
