@@ -41,7 +41,9 @@ def as_real_array(x, name: str = "x") -> np.ndarray:
         raise TypeError(f"{name} has dtype {arr.dtype}; use float32 or float64")
     else:
         target = np.float64
-    return np.ascontiguousarray(arr, dtype=np.dtype(target).newbyteorder("="))
+    # np.asarray with order="C" (unlike ascontiguousarray) keeps 0-d inputs 0-d, so the
+    # transform can report "at least one axis".
+    return np.asarray(arr, dtype=np.dtype(target).newbyteorder("="), order="C")
 
 
 class NumpyFrontend:
