@@ -1,0 +1,356 @@
+"""The ``numba`` backend: planned pyFFTW transforms around fused numba kernels (CPU, numpy).
+
+Real spectra are *half spectra* (``rfftn`` layout: last signal axis ``n//2+1``). The fused
+operations read the missing half by Hermitian symmetry inside their kernels:
+
+- ``multiply_subsample``: filter and periodise in one pass, half spectrum in, full low-resolution
+  spectrum out;
+- ``lowpass_irfft``: low-pass filters are symmetrised at preparation (``(f + conj(f[-k]))/2``,
+  exact for real signals, see :class:`~numbascat.backend_api.FilterRole`), so the filtered and
+  periodised spectrum is Hermitian: only its half is computed, then one planned ``irfft``;
+- ``ifft_modulus``/``ifft_modulus_rfft``/``quadrature_modulus``: planned inverse FFT, then one
+  kernel applying ``1/N`` and the modulus.
+
+FFT plans, threads and wisdom: :mod:`numbascat.backends.fftw_plans`. float32 signals stay
+complex64 end to end; float64 signals run in double.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from numbascat.backend_api import Backend, FilterRole
+from numbascat.backends import fftw_plans as fp
+from numbascat.backends import numba_kernels as nk
+from numbascat.backends.info import NUMBA
+
+__all__ = ["NumbaBackend", "PreparedStack"]
+
+#: Below this many output bytes per call, the serial kernel beats starting worker threads.
+PARALLEL_MIN_BYTES = 1 << 22
+#: Bound on the complex scratch of one inverse FFT batch in ifft_modulus (bytes).
+SCRATCH_BYTES = 1 << 21
+
+
+def _prod(shape) -> int:
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def _canon(s: tuple[int, ...]) -> tuple[int, int, int]:
+    """A 1D/2D/3D signal shape as (L, M, N)."""
+    return (1,) * (3 - len(s)) + tuple(s)
+
+
+def _neg_index(n: int) -> np.ndarray:
+    return (-np.arange(n)) % n
+
+
+def _reflect_index(n: int, before: int, after: int) -> np.ndarray:
+    """numpy ``mode='reflect'`` for any pad: even periodic extension of period 2(n-1)."""
+    idx = np.arange(-before, n + after)
+    if n == 1:
+        return np.zeros_like(idx)
+    period = 2 * (n - 1)
+    idx = np.mod(idx, period)
+    return np.where(idx < n, idx, period - idx)
+
+
+def _symmetrise(filters: np.ndarray, d: int) -> np.ndarray:
+    """``(f + conj(f[-k])) / 2`` over the trailing ``d`` axes."""
+    flipped = filters
+    for axis in range(-d, 0):
+        flipped = np.take(flipped, _neg_index(filters.shape[axis]), axis=axis)
+    return 0.5 * (filters + np.conj(flipped))
+
+
+class PreparedStack:
+    """A filter stack ``(F, *s)`` on the numba backend.
+
+    ``data`` holds the filters cast to the signal precision (real stays real); for
+    :attr:`FilterRole.LOWPASS` stacks ``sym`` holds their Hermitian-symmetrised version.
+    """
+
+    __slots__ = ("data", "d", "doubled", "role", "sym")
+
+    def __init__(self, data: np.ndarray, d: int, role: str, sym: np.ndarray | None):
+        self.data, self.d, self.role, self.sym = data, d, role, sym
+        self.doubled = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def canonical(self, which: str = "data") -> np.ndarray:
+        """The stack as (F, L, M, N)."""
+        arr = getattr(self, which)
+        return arr.reshape((arr.shape[0],) + _canon(arr.shape[1:]))
+
+    def canonical_doubled(self) -> np.ndarray:
+        """A real stack as (F, L, M, 2N), each value twice: it multiplies interleaved re/im."""
+        if self.doubled is None:
+            self.doubled = np.repeat(self.canonical(), 2, axis=-1)
+        return self.doubled
+
+
+class NumbaBackend(Backend):
+    """Fast CPU backend on numpy arrays: pyFFTW plans plus numba kernels."""
+
+    info = NUMBA
+
+    # ------------------------------------------------------------------ array world
+    def is_array(self, x):
+        return isinstance(x, np.ndarray)
+
+    def real_dtype(self, x):
+        return np.dtype(x.dtype).type(0).real.dtype
+
+    def concatenate(self, arrays, axis):
+        return np.concatenate(arrays, axis=axis)
+
+    def take(self, x, indices, axis):
+        return np.take(x, indices, axis=axis)
+
+    def to_numpy(self, x):
+        return np.asarray(x)
+
+    def from_numpy(self, x):
+        return x
+
+    # ------------------------------------------------------------------ FFT floor hooks
+    def fft_recording(self):
+        """Context manager yielding the list of FFTs executed inside it (see fft_floor)."""
+        return fp.recording()
+
+    def fft_replayer(self, records):
+        """A callable re-running the recorded FFTs on the same plans and shapes."""
+        return fp.replayer(records)
+
+    def prepare_filters(self, filters, dtype, role=FilterRole.WAVELET):
+        filters = np.asarray(filters)
+        if filters.ndim < 2 or filters.ndim > 4:
+            raise ValueError(f"filters must have shape (F, *s) with 1 to 3 signal axes; got "
+                             f"shape {filters.shape}")
+        real = np.dtype(dtype)
+        if real not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {real}")
+        complex_dtype = np.result_type(real, np.complex64)
+        target = complex_dtype if np.iscomplexobj(filters) else real
+        d = filters.ndim - 1
+        data = np.ascontiguousarray(filters, dtype=target)
+        stack = PreparedStack(data, d, role, None)
+        if role == FilterRole.LOWPASS:
+            sym = _symmetrise(filters.astype(np.result_type(filters.dtype, np.float64)), d)
+            stack.sym = np.ascontiguousarray(sym, dtype=target)
+        elif not np.iscomplexobj(data):
+            stack.canonical_doubled()
+        return stack
+
+    # ------------------------------------------------------------------ primitives
+    def pad(self, x, pad_widths):
+        d = len(pad_widths)
+        shape = x.shape[-d:]
+        index = np.ix_(*[_reflect_index(n, int(a), int(b))
+                         for n, (a, b) in zip(shape, pad_widths, strict=True)])
+        out_shape = x.shape[:-d] + tuple(len(i.ravel()) for i in index)
+        out = fp.empty(out_shape, x.dtype)
+        out[...] = x[(Ellipsis,) + index]
+        return out
+
+    def rfft(self, x, d):
+        s = x.shape[-d:]
+        lead = x.shape[:-d]
+        xa = fp.aligned(x)
+        out = fp.empty(lead + s[:-1] + (s[-1] // 2 + 1,), np.result_type(x.dtype, np.complex64))
+        B = _prod(lead)
+        fp.execute("rfft", xa.reshape((B,) + s), out.reshape((B,) + out.shape[-d:]), d)
+        return out
+
+    def irfft(self, x_hat, d, s):
+        s = tuple(int(n) for n in s)
+        lead = x_hat.shape[:-d]
+        B = _prod(lead)
+        scratch = fp.empty(x_hat.shape, x_hat.dtype)  # c2r destroys its input
+        scratch[...] = x_hat
+        out = fp.empty(lead + s, self.real_dtype(x_hat))
+        fp.execute("irfft", scratch.reshape((B,) + x_hat.shape[-d:]), out.reshape((B,) + s), d)
+        out *= 1.0 / _prod(s)
+        return out
+
+    def _c2c(self, kind, x, d):
+        lead, s = x.shape[:-d], x.shape[-d:]
+        B = _prod(lead)
+        out = fp.empty(x.shape, x.dtype)
+        fp.execute(kind, fp.aligned(x).reshape((B,) + s), out.reshape((B,) + s), d)
+        return out
+
+    def ifft(self, x_hat, d):
+        out = self._c2c("ifft", x_hat, d)
+        out *= 1.0 / _prod(x_hat.shape[-d:])
+        return out
+
+    def fft(self, x, d):
+        return self._c2c("fft", x, d)
+
+    def to_full_spectrum(self, x_hat, d, s):
+        s = tuple(int(n) for n in s)
+        N, Nh = s[-1], s[-1] // 2 + 1
+        full = np.empty(x_hat.shape[:-d] + s, x_hat.dtype)
+        full[..., :Nh] = x_hat
+        mirrored = x_hat
+        for axis in range(-d, -1):
+            mirrored = np.take(mirrored, _neg_index(s[axis]), axis=axis)
+        full[..., Nh:] = np.conj(mirrored[..., N - np.arange(Nh, N)])
+        return full
+
+    def multiply(self, x_hat, filters, d):
+        return self.multiply_subsample(x_hat, filters, (1,) * d, d)
+
+    def subsample(self, x_hat, k):
+        d = len(k)
+        lead = x_hat.shape[:-d]
+        split = []
+        for n, kk in zip(x_hat.shape[-d:], k, strict=True):
+            split += [kk, n // kk]
+        y = x_hat.reshape(lead + tuple(split))
+        period_axes = tuple(len(lead) + 2 * i for i in range(d))
+        out = y.sum(axis=period_axes)
+        out *= 1.0 / _prod(k)
+        return out
+
+    def real(self, x):
+        return np.ascontiguousarray(x.real)
+
+    def modulus(self, x):
+        x = np.ascontiguousarray(x)
+        out = np.empty(x.shape, self.real_dtype(x))
+        nk.modulus_scaled(_fview(x.reshape(-1)), 1.0, out.reshape(-1))
+        return out
+
+    def sum_powers(self, x, powers, d):
+        lead = x.shape[:-d]
+        x2 = np.ascontiguousarray(x).reshape((_prod(lead), _prod(x.shape[-d:])))
+        out = np.empty((x2.shape[0], len(powers)), x.dtype)
+        nk.sum_powers(x2, np.asarray(powers, dtype=np.float64), out)
+        return out.reshape(lead + (len(powers),))
+
+    # ------------------------------------------------------------------ fused operations
+    def multiply_subsample(self, x_hat, filters, k, d):
+        if not isinstance(filters, PreparedStack):
+            filters = self.prepare_filters(filters, self.real_dtype(x_hat))
+        s = filters.shape[1:]
+        _check_half(x_hat, s, d, "multiply_subsample")
+        k3 = _canon(tuple(int(v) for v in k))
+        lead = x_hat.shape[:-d]
+        B, F = _prod(lead), filters.shape[0]
+        L, M, N = _canon(s)
+        X = np.ascontiguousarray(x_hat).reshape((B, L, M, N // 2 + 1))
+        out = fp.empty((B, F, L // k3[0], M // k3[1], N // k3[2]), x_hat.dtype)
+        scale = 1.0 / _prod(k3)
+        f = filters.canonical()
+        if np.iscomplexobj(f):
+            nk.multiply_periodise_complex(X, f, N, *k3, scale, out)
+        else:
+            kernel = (nk.multiply_periodise_real_par if out.nbytes >= PARALLEL_MIN_BYTES
+                      and B * F > 1 else nk.multiply_periodise_real)
+            kernel(_fview(X), filters.canonical_doubled(), N, *k3, scale, _fview(out))
+        return out.reshape(lead + (F,) + tuple(n // kk for n, kk in zip(s, k, strict=True)))
+
+    def lowpass_irfft(self, x_hat, phi, k, d, s):
+        s = tuple(int(n) for n in s)
+        if not isinstance(phi, PreparedStack) or phi.sym is None:
+            return super().lowpass_irfft(x_hat, phi, k, d, s)
+        _check_half(x_hat, s, d, "lowpass_irfft")
+        if phi.shape[0] != 1:
+            raise ValueError(f"lowpass_irfft expects one low-pass filter (1, *s); got a stack "
+                             f"of shape {phi.shape}")
+        k3 = _canon(tuple(int(v) for v in k))
+        lead = x_hat.shape[:-d]
+        B = _prod(lead)
+        L, M, N = _canon(s)
+        s_low = tuple(n // kk for n, kk in zip(s, k, strict=True))
+        Lk, Mk, Nk = L // k3[0], M // k3[1], N // k3[2]
+        X = np.ascontiguousarray(x_hat).reshape((B, L, M, N // 2 + 1))
+        half = fp.empty((B, Lk, Mk, Nk // 2 + 1), x_hat.dtype)
+        scale = 1.0 / (_prod(k3) * Lk * Mk * Nk)  # periodisation mean and irfft's 1/N
+        f = phi.canonical("sym")[0]
+        if np.iscomplexobj(f):
+            full = fp.empty((B, 1, Lk, Mk, Nk), x_hat.dtype)
+            nk.multiply_periodise_complex(X, f[None], N, *k3, scale, full)
+            half[...] = full[:, 0, :, :, : Nk // 2 + 1]
+        else:
+            nk.lowpass_half_real(_fview(X), f, N, *k3, scale, _fview(half))
+        out = fp.empty((B,) + s_low, self.real_dtype(x_hat))
+        fp.execute("irfft", half.reshape((B,) + s_low[:-1] + (Nk // 2 + 1,)), out, d)
+        return out.reshape(lead + s_low)
+
+    def ifft_modulus(self, x_hat, d):
+        lead, s = x_hat.shape[:-d], x_hat.shape[-d:]
+        B, n = _prod(lead), _prod(s)
+        X = fp.aligned(x_hat).reshape((B, n))
+        u = fp.empty((B, n), self.real_dtype(x_hat))
+        # The complex inverse transform goes through a bounded scratch, a few signals at a time,
+        # so the working set stays small (the modulus halves it again).
+        chunk = max(1, min(B, SCRATCH_BYTES // (n * x_hat.itemsize)))
+        t = fp.empty((chunk, n), x_hat.dtype)
+        for start in range(0, B, chunk):
+            rows = min(chunk, B - start)
+            tc = t[:rows]
+            fp.execute("ifft", X[start:start + rows].reshape((rows,) + s),
+                       tc.reshape((rows,) + s), d)
+            nk.modulus_scaled(_fview(tc.reshape(-1)), 1.0 / n, u[start:start + rows].reshape(-1))
+        return u.reshape(x_hat.shape)
+
+    def ifft_modulus_rfft(self, x_hat, d):
+        u = self.ifft_modulus(x_hat, d)
+        return u, self.rfft(u, d)
+
+    def quadrature_modulus(self, x_hat, d, axis):
+        ndim = x_hat.ndim
+        axis = axis % ndim if -ndim <= axis < ndim else None
+        if axis is None or axis >= ndim - d:
+            raise ValueError(f"quadrature_modulus: axis must be a batch axis of an array with "
+                             f"{ndim} axes and {d} signal axes; got axis={axis}")
+        lead, s = x_hat.shape[:-d], x_hat.shape[-d:]
+        B = _prod(lead)
+        t = fp.empty(x_hat.shape, x_hat.dtype)
+        fp.execute("ifft", fp.aligned(x_hat).reshape((B,) + s), t.reshape((B,) + s), d)
+        shape = x_hat.shape
+        P, A, Q = _prod(shape[:axis]), shape[axis], _prod(shape[axis + 1:])
+        out = np.empty((P, Q), self.real_dtype(x_hat))
+        nk.quadrature_scaled(_fview(t.reshape((P, A, Q))), 1.0 / _prod(s), out)
+        return out.reshape(shape[:axis] + shape[axis + 1:])
+
+    def assemble(self, blocks, order):
+        order = np.asarray(order)
+        total = sum(b.shape[1] for b in blocks)
+        if len(order) != total or not np.array_equal(np.sort(order), np.arange(total)):
+            return super().assemble(blocks, order)
+        position = np.empty(total, dtype=np.int64)
+        position[order] = np.arange(total)  # joined channel j lands on output channel position[j]
+        first = blocks[0]
+        out = np.empty((first.shape[0], total) + first.shape[2:], first.dtype)
+        offset = 0
+        for block in blocks:
+            c = block.shape[1]
+            where = position[offset:offset + c]
+            if c and np.array_equal(where, np.arange(where[0], where[0] + c)):
+                out[:, where[0]:where[0] + c] = block
+            else:
+                out[:, where] = block
+            offset += c
+        return out
+
+
+def _fview(a: np.ndarray) -> np.ndarray:
+    """The interleaved float view of a C-contiguous complex array (last axis doubled)."""
+    return a.view(a.real.dtype)
+
+
+def _check_half(x_hat, s, d, op):
+    expected = tuple(s[:-1]) + (s[-1] // 2 + 1,)
+    if tuple(x_hat.shape[-d:]) != expected:
+        raise ValueError(f"{op}: real spectrum of shape {x_hat.shape} does not match signals of "
+                         f"shape {tuple(s)} (expected trailing axes {expected})")

@@ -1,0 +1,231 @@
+"""The numba backend: parity with Kymatio's reference data and with the numpy backend, FFTW
+plans/settings/wisdom, thread safety, FFT floor."""
+import subprocess
+import sys
+import threading
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("numba")
+pytest.importorskip("pyfftw")
+
+import numbascat.numpy as frontend  # noqa: E402
+from numbascat.backends import fftw_plans  # noqa: E402
+from numbascat.fft_floor import fft_floor, record_ffts  # noqa: E402
+from numbascat.registry import get_backend  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+needs_shared = pytest.mark.skipif(not (SHARED / "refdata").is_dir(),
+                                  reason="../shared/refdata (Kymatio reference outputs) is absent")
+
+
+def rel_err(a, b):
+    return float(np.max(np.abs(np.asarray(a, np.float64) - b)) / np.max(np.abs(b)))
+
+
+def both(cls, x, **params):
+    """(numba output, numpy-backend output) of one transform on x."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # small-signal border warnings
+        fast = getattr(frontend, cls)(backend="numba", **params)
+        ref = getattr(frontend, cls)(backend="numpy", **params)
+        return fast(x), ref(x)
+
+
+# ---------------------------------------------------------------------------------- reference data
+@needs_shared
+def test_2d_reference():
+    with np.load(SHARED / "refdata" / "kymatio_0.3_2d.npz") as r:
+        S = frontend.Scattering2D(J=int(r["J"]), shape=(32, 32), backend="numba")
+        out = S(r["x"])
+        assert out.dtype == np.float32
+        assert rel_err(out, r["Sx"]) <= 1e-5
+
+
+@needs_shared
+def test_1d_reference():
+    with np.load(SHARED / "refdata" / "kymatio_0.3_1d.npz") as r:
+        S = frontend.Scattering1D(J=int(r["J"]), shape=512, Q=int(r["Q"]), backend="numba")
+        out = S(r["x"])
+        assert out.dtype == np.float32
+        assert rel_err(out, r["Sx"]) <= 1e-5
+
+
+@needs_shared
+def test_3d_reference():
+    with np.load(SHARED / "refdata" / "kymatio_0.3_3d.npz") as r:
+        x = r["x"]
+        powers = [float(q) for q in r["integral_powers"]]
+        S = frontend.HarmonicScattering3D(int(r["J"]), x.shape[1:], L=int(r["L"]), sigma_0=1,
+                                          integral_powers=powers, backend="numba")
+        out = np.concatenate([S.order0(x), S(x).reshape(len(x), -1)], axis=1)
+        assert rel_err(out, r["Sx"]) <= 1e-5
+
+
+# ---------------------------------------------------------------------------------- vs numpy
+CASES = [("Scattering1D", {"J": 5, "shape": 256, "Q": 4}, (3, 256)),
+         ("Scattering2D", {"J": 3, "shape": (24, 40), "L": 4}, (2, 24, 40)),
+         ("HarmonicScattering3D", {"J": 1, "shape": (12, 10, 8), "L": 2}, (2, 12, 10, 8))]
+
+
+@pytest.mark.parametrize("cls,params,shape", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("dtype,tol", [(np.float32, 1e-5), (np.float64, 1e-10)])
+def test_equals_numpy_backend(cls, params, shape, dtype, tol):
+    x = np.random.default_rng(1).standard_normal(shape).astype(dtype)
+    fast, ref = both(cls, x, **params)
+    assert fast.dtype == ref.dtype == dtype
+    assert rel_err(fast, ref) <= tol
+
+
+SETTINGS = settings(max_examples=6, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(J=st.integers(1, 3), L=st.integers(1, 5), dm=st.integers(0, 9), dn=st.integers(0, 9),
+       order=st.sampled_from([1, 2]), batch=st.integers(1, 3))
+def test_random_2d(J, L, dm, dn, order, batch):
+    shape = (2 ** J + dm, 2 ** J + dn)
+    x = np.random.default_rng(J + dm).standard_normal((batch,) + shape).astype(np.float32)
+    fast, ref = both("Scattering2D", x, J=J, shape=shape, L=L, max_order=order)
+    assert rel_err(fast, ref) <= 1e-5
+
+
+@SETTINGS
+@given(J=st.integers(1, 5), Q=st.integers(1, 4), extra=st.integers(0, 2),
+       order=st.sampled_from([1, 2]))
+def test_random_1d(J, Q, extra, order):
+    T = 2 ** (J + 1 + extra)
+    x = np.random.default_rng(J * Q).standard_normal((2, T)).astype(np.float32)
+    fast, ref = both("Scattering1D", x, J=J, shape=T, Q=Q, max_order=order)
+    assert rel_err(fast, ref) <= 1e-5
+
+
+@SETTINGS
+@given(J=st.integers(0, 2), L=st.integers(0, 2), shape=st.tuples(*[st.integers(6, 11)] * 3),
+       covariant=st.booleans())
+def test_random_3d(J, L, shape, covariant):
+    x = np.random.default_rng(sum(shape)).standard_normal((2,) + shape).astype(np.float32)
+    fast, ref = both("HarmonicScattering3D", x, J=J, shape=shape, L=L,
+                     rotation_covariant=covariant)
+    assert rel_err(fast, ref) <= 1e-5
+
+
+def test_two_threads_share_a_transform():
+    S = frontend.Scattering2D(J=3, shape=(40, 48), L=4, backend="numba")
+    xs = [np.random.default_rng(i).standard_normal((3, 40, 48)).astype(np.float32)
+          for i in range(2)]
+    expected = [S(x) for x in xs]
+    results, errors = {}, []
+
+    def work(i):
+        try:
+            for _ in range(4):
+                out = S(xs[i])
+                if not np.array_equal(out, expected[i]):
+                    results[i] = out
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and not results
+
+
+# ---------------------------------------------------------------------------------- ops details
+def test_pad_any_size_matches_numpy():
+    b = get_backend("numba")
+    x = np.random.default_rng(0).standard_normal((2, 1, 4)).astype(np.float32)
+    for widths in [((0, 0), (3, 9)), ((5, 7), (4, 4))]:
+        want = np.pad(x, [(0, 0)] + list(widths), mode="reflect")
+        np.testing.assert_array_equal(b.pad(x, widths), want)
+
+
+def test_inputs_are_not_modified():
+    b = get_backend("numba")
+    x = np.random.default_rng(0).standard_normal((3, 8, 6)).astype(np.float32)
+    X = b.rfft(x, 2)
+    X0, x0 = X.copy(), x.copy()
+    b.irfft(X, 2, (8, 6))
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(x, x0)
+
+
+def test_no_compile_or_optional_import_at_import_time():
+    code = ("import sys, numbascat, numbascat.numpy; "
+            "assert 'numba' not in sys.modules and 'pyfftw' not in sys.modules; "
+            "import numbascat.backends.numba_backend as m; "
+            "from numbascat.backends import numba_kernels as k, fftw_plans as p; "
+            "assert not p._pools and k.multiply_periodise_real.signatures == []")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------------------------- FFTW setup
+@pytest.fixture
+def fresh_fftw(monkeypatch, tmp_path):
+    monkeypatch.setenv("NUMBASCAT_CACHE", str(tmp_path))
+    monkeypatch.setattr(fftw_plans, "_settings", None)
+    monkeypatch.setattr(fftw_plans, "_wisdom_loaded", False)
+    monkeypatch.setattr(fftw_plans, "_pools", {})
+    return tmp_path
+
+
+def test_settings_from_environment(fresh_fftw, monkeypatch):
+    monkeypatch.setenv("NUMBASCAT_FFTW_PLANNER", "estimate")
+    monkeypatch.setenv("NUMBASCAT_FFT_THREADS", "3")
+    assert fftw_plans.refresh_settings() == fftw_plans.FFTSettings("FFTW_ESTIMATE", 3)
+    monkeypatch.setenv("NUMBASCAT_FFTW_PLANNER", "quick")
+    with pytest.raises(ValueError, match="NUMBASCAT_FFTW_PLANNER.*'quick'"):
+        fftw_plans.refresh_settings()
+    monkeypatch.setenv("NUMBASCAT_FFTW_PLANNER", "measure")
+    monkeypatch.setenv("NUMBASCAT_FFT_THREADS", "0")
+    with pytest.raises(ValueError, match="NUMBASCAT_FFT_THREADS.*'0'"):
+        fftw_plans.refresh_settings()
+
+
+def test_wisdom_saved_and_corrupt_file_ignored(fresh_fftw, monkeypatch):
+    monkeypatch.setenv("NUMBASCAT_FFTW_PLANNER", "estimate")
+    b = get_backend("numba")
+    x = np.ones((2, 24), np.float64)
+    b.rfft(x, 1)
+    path = fftw_plans.wisdom_path()
+    assert path.parent == fresh_fftw and path.name.startswith("fftw_wisdom-")
+    assert path.read_bytes().startswith(b"NUMBASCAT-FFTW-WISDOM")
+    path.write_bytes(b"garbage")
+    monkeypatch.setattr(fftw_plans, "_wisdom_loaded", False)
+    monkeypatch.setattr(fftw_plans, "_pools", {})
+    with pytest.warns(RuntimeWarning, match="unreadable FFTW wisdom"):
+        np.testing.assert_allclose(b.rfft(x, 1)[:, 0], 24)
+    assert path.read_bytes().startswith(b"NUMBASCAT-FFTW-WISDOM")  # rewritten
+
+
+def test_plans_are_reused(fresh_fftw):
+    b = get_backend("numba")
+    x = np.random.default_rng(0).standard_normal((4, 16, 16)).astype(np.float32)
+    b.rfft(x, 2)
+    pools = dict(fftw_plans._pools)
+    b.rfft(x + 1, 2)
+    assert fftw_plans._pools.keys() == pools.keys()
+    assert all(len(v) == 1 for v in fftw_plans._pools.values())
+
+
+# ---------------------------------------------------------------------------------- FFT floor
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_fft_floor(backend):
+    S = frontend.Scattering2D(J=2, shape=(16, 16), L=4, backend=backend)
+    x = np.random.default_rng(0).standard_normal((2, 16, 16)).astype(np.float32)
+    records, replay = record_ffts(S, x)
+    # one forward FFT of the input, then per first-order chunk an inverse and a forward
+    assert len(records) >= 3
+    replay()
+    assert fft_floor(S, x, repeat=2) > 0
+    with pytest.raises(ValueError, match="repeat"):
+        fft_floor(S, x, repeat=0)
