@@ -93,12 +93,12 @@ def scattering2d(x, backend: Backend, filters, plan: Plan2D,
     for j1 in range(J):
         k1 = 2 ** j1
         size1 = (M // k1) * (N // k1)
-        # Largest temporary per first-order filter: its own spectrum, or its L children at j1+1.
-        per_filter = B * size1 * itemsize * (max(1, L // 4) if j1 + 1 < J else 1)
-        chunk = _chunk_size(per_filter, block_bytes, L)
-        for t0 in range(0, L, chunk):
-            ts = range(t0, min(L, t0 + chunk))
-            psi1 = filters.get(f"psi_j{j1}_r0", t0, t0 + chunk)
+        # Chunk first-order orientations so one chunk's spectra fit the budget; its children
+        # at j2 > j1 are chunked again over their own orientations below.
+        chunk1 = _chunk_size(B * size1 * itemsize, block_bytes, L)
+        for t0 in range(0, L, chunk1):
+            ts = range(t0, min(L, t0 + chunk1))
+            psi1 = filters.get(f"psi_j{j1}_r0", t0, t0 + chunk1)
             Y1 = backend.multiply_subsample(U0_hat, psi1, (k1, k1), d)
             U1, U1_hat = backend.ifft_modulus_rfft(Y1, d)
             del Y1, U1
@@ -108,11 +108,15 @@ def scattering2d(x, backend: Backend, filters, plan: Plan2D,
                 continue
             for j2 in range(j1 + 1, J):
                 k2 = 2 ** (j2 - j1)
-                psi2 = filters.get(f"psi_j{j2}_r{j1}")
-                Y2 = backend.multiply_subsample(U1_hat, psi2, (k2, k2), d)
-                _, U2_hat = backend.ifft_modulus_rfft(Y2, d)
-                del Y2
-                emit(low(U2_hat, j2), [(n1, j2 * L + t2) for n1 in n1s for t2 in range(L)])
+                size2 = size1 // (k2 * k2)
+                chunk2 = _chunk_size(B * len(ts) * size2 * itemsize, block_bytes, L)
+                for u0 in range(0, L, chunk2):
+                    psi2 = filters.get(f"psi_j{j2}_r{j1}", u0, u0 + chunk2)
+                    Y2 = backend.multiply_subsample(U1_hat, psi2, (k2, k2), d)
+                    _, U2_hat = backend.ifft_modulus_rfft(Y2, d)
+                    del Y2
+                    t2s = range(u0, min(L, u0 + chunk2))
+                    emit(low(U2_hat, j2), [(n1, j2 * L + t2) for n1 in n1s for t2 in t2s])
             del U1_hat
 
     order = np.argsort(np.asarray(indices))
