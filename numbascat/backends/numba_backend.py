@@ -23,12 +23,38 @@ from numbascat.backends import fftw_plans as fp
 from numbascat.backends import numba_kernels as nk
 from numbascat.backends.info import NUMBA
 
-__all__ = ["NumbaBackend", "PreparedStack"]
+__all__ = ["NumbaBackend", "PreparedStack", "threadsafe_parallel"]
 
 #: Below this many output bytes per call, the serial kernel beats starting worker threads.
 PARALLEL_MIN_BYTES = 1 << 22
 #: Bound on the complex scratch of one inverse FFT batch in ifft_modulus (bytes).
 SCRATCH_BYTES = 1 << 21
+
+_parallel_state: list[bool] = []  # [usable] once decided
+
+
+def threadsafe_parallel() -> bool:
+    """Whether the parallel kernels may run: only on a thread-safe numba threading layer.
+
+    numba's ``workqueue`` layer aborts when two Python threads launch parallel kernels at once,
+    and transforms may be called from many threads. Unless the user chose a layer
+    (``NUMBA_THREADING_LAYER``), ask for a thread-safe one (TBB or OpenMP); when none can be
+    loaded, the serial kernels are used instead. Decided once, on first need.
+    """
+    if not _parallel_state:
+        import os
+
+        import numba
+
+        if not os.environ.get("NUMBA_THREADING_LAYER"):
+            numba.config.THREADING_LAYER = "threadsafe"
+        try:
+            nk.warm_parallel()
+            usable = numba.threading_layer() in ("tbb", "omp")
+        except (ValueError, RuntimeError, ImportError):
+            usable = False
+        _parallel_state.append(usable)
+    return _parallel_state[0]
 
 
 def _prod(shape) -> int:
@@ -254,7 +280,7 @@ class NumbaBackend(Backend):
             nk.multiply_periodise_complex(X, f, N, *k3, scale, out)
         else:
             kernel = (nk.multiply_periodise_real_par if out.nbytes >= PARALLEL_MIN_BYTES
-                      and B * F > 1 else nk.multiply_periodise_real)
+                      and B * F > 1 and threadsafe_parallel() else nk.multiply_periodise_real)
             kernel(_fview(X), filters.canonical_doubled(), N, *k3, scale, _fview(out))
         return out.reshape(lead + (F,) + tuple(n // kk for n, kk in zip(s, k, strict=True)))
 

@@ -96,6 +96,18 @@ def multiply_periodise_real_par(Xv, f2, N, k0, k1, k2, scale, ov):
         _mp_signal(Xv, f2, b, N, k0, k1, k2, scale, ov, full)
 
 
+@njit(cache=True, parallel=True)
+def warm_parallel_kernel(a):
+    """A trivial parallel kernel: launching it loads numba's threading layer."""
+    for i in prange(a.shape[0]):
+        a[i] += 1.0
+
+
+def warm_parallel() -> None:
+    """Load the threading layer now (raises ValueError when no allowed layer can load)."""
+    warm_parallel_kernel(np.zeros(2))
+
+
 @njit(cache=True)
 def multiply_periodise_complex(X, f, N, k0, k1, k2, scale, out):
     """As :func:`multiply_periodise_real` for complex filters, on complex arrays.
