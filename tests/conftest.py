@@ -17,3 +17,20 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
                 "NUMBASCAT_BACKEND_2D", "NUMBASCAT_BACKEND_3D", "KYMATIO_BACKEND",
                 "KYMATIO_BACKEND_1D", "KYMATIO_BACKEND_2D", "KYMATIO_BACKEND_3D"):
         monkeypatch.delenv(var, raising=False)
+
+
+# Hypothesis profiles: "ci" (default) keeps the suite fast; "long" is the documented soak run,
+#   HYPOTHESIS_PROFILE=long NUMBASCAT_FFTW_PLANNER=estimate \
+#       python -m pytest tests/test_properties.py
+try:
+    import os
+
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("ci", max_examples=12, deadline=None, derandomize=True,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.register_profile("long", max_examples=2500, deadline=None,
+                              suppress_health_check=list(HealthCheck))
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+except ImportError:  # hypothesis is a test extra; tests that need it import-skip
+    pass
