@@ -1,0 +1,4 @@
+"""``from numbascat.sklearn import Scattering2D``: scattering as sklearn transformers."""
+from numbascat.frontends.sklearn import HarmonicScattering3D, Scattering1D, Scattering2D
+
+__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D"]
