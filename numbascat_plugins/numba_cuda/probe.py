@@ -87,10 +87,9 @@ def unavailable_reason() -> str | None:
             return (f"NUMBA_ENABLE_CUDASIM=1 runs kernels on the host, where only the numpy "
                     f"FFT provider works; set {ENV_VAR}=numpy (or unset it)")
         return None
-    try:
-        import cupy
-    except Exception as exc:
-        return f"needs CuPy for cuFFT and device arrays ({_first_line(exc)}): {_INSTALL}"
+    # Importing CuPy writes ~/.cupy; look for it without importing until a GPU is known.
+    if importlib.util.find_spec("cupy") is None:
+        return f"needs CuPy for cuFFT and device arrays: {_INSTALL}"
     from numba import cuda
 
     try:
@@ -99,6 +98,10 @@ def unavailable_reason() -> str | None:
         return f"no usable CUDA GPU ({_first_line(exc)})"
     if not available:
         return f"no usable CUDA GPU: numba.cuda.is_available() is False ({_no_gpu_detail()})"
+    try:
+        import cupy
+    except Exception as exc:
+        return f"needs CuPy for cuFFT and device arrays ({_first_line(exc)}): {_INSTALL}"
     try:
         reason = _driver_reason(cupy)
     except Exception as exc:
