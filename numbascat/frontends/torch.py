@@ -1,0 +1,247 @@
+"""The torch frontend: transforms are ``torch.nn.Module``s, filters are buffers.
+
+``forward(x)`` scatters a real tensor ``(*batch, *signal)``; the output has the input's device
+and dtype (float32 or float64) and is differentiable with respect to ``x`` on the ``torch``
+backend.
+
+Filters live in buffers named ``filter_<name>`` (one per stack of the dimension's filter bank),
+so ``.to(device)``, ``.cuda()``, ``.double()``, ``state_dict()`` / ``load_state_dict()`` and
+``DataParallel`` move, save and replicate them like any module state. Each call uses the buffers
+on their current device:
+
+- **device**: the input must be on the buffers' device (as for any ``nn.Module``); a mismatch
+  raises a ``RuntimeError`` saying to call ``.to(x.device)``;
+- **dtype**: buffers are cast to the input's precision when they differ (a float64 module
+  accepts float32 input and returns float32, and vice versa). Casts are made on the device,
+  once, and reused until the buffers change (``.to()``, ``load_state_dict``, in-place edits).
+
+Input policy: float16/bfloat16 are computed in float32; integer and boolean tensors in float64
+(as numpy promotes); complex tensors raise ``TypeError``.
+"""
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+import torch
+from torch import nn
+
+from numbascat.scattering1d.transform import Scattering1DBase
+from numbascat.scattering2d.transform import Scattering2DBase
+from numbascat.scattering3d.transform import HarmonicScattering3DBase
+from numbascat.transform import ScatteringTransform
+
+__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TorchFrontend",
+           "as_real_tensor"]
+
+_NOT_PICKLED = ("_prepared_lock", "_buffer_cache")
+
+
+def as_real_tensor(x, name: str = "x") -> torch.Tensor:
+    """``x`` as a float32/float64 tensor (see the module docstring for the policy)."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}. Use "
+                        f"torch.as_tensor(x) or the numpy frontend (numbascat.numpy).")
+    if x.is_complex():
+        raise TypeError(f"{name} must be real-valued, got dtype {x.dtype}. Scatter the real "
+                        f"and imaginary parts separately (x.real, x.imag).")
+    if x.dtype in (torch.float32, torch.float64):
+        return x
+    if x.is_floating_point():
+        return x.to(torch.float32)
+    return x.to(torch.float64)
+
+
+class _BufferFilters:
+    """The module's filter buffers prepared by the backend for one dtype (PreparedFilters API).
+
+    ``get(name, start, stop)`` returns ``backend.prepare_filters(buffer[start:stop], ...)``,
+    made on the buffer's device and cached against the buffer's identity and version counter.
+    """
+
+    def __init__(self, module, dtype, cache: dict | None):
+        self.module, self.dtype, self.cache = module, np.dtype(dtype), cache
+
+    def __contains__(self, name):
+        return name in self.module._filter_roles
+
+    def count(self, name):
+        return int(self.module._filter_buffer(name).shape[0])
+
+    def get(self, name, start=None, stop=None):
+        buf = self.module._filter_buffer(name)
+        n = int(buf.shape[0])
+        start = 0 if start is None else start
+        stop = n if stop is None else min(stop, n)
+        role = self.module._filter_roles[name]
+        backend = self.module.backend
+        if self.cache is None or torch.compiler.is_compiling():
+            # Traced by torch.compile: the graph owns the casts (no Python-side cache).
+            return backend.prepare_filters(buf[start:stop], self.dtype, role)
+        key = (name, start, stop, self.dtype.name, str(buf.device))
+        entry = self.cache.get(key)
+        if entry is not None and entry[0] is buf and entry[1] == buf._version:
+            return entry[2]
+        # Prepared filters outlive this call: never make them inference tensors.
+        with torch.inference_mode(False), torch.no_grad():
+            value = backend.prepare_filters(buf[start:stop], self.dtype, role)
+        self.cache[key] = (buf, buf._version, value)
+        return value
+
+
+class TorchFrontend(nn.Module):
+    """Mixin: a transform that is an ``nn.Module`` (``forward(x)`` = ``scattering(x)``).
+
+    Combine it first with a dimension base: ``class Scattering2D(TorchFrontend,
+    Scattering2DBase)``. ``nn.Module.__init__`` runs before the base registers anything; the
+    base's numpy filter bank is then copied into buffers.
+    """
+
+    frontend_name = "torch"
+    array_kind = "torch"
+
+    def __init__(self, *args, **kwargs):
+        nn.Module.__init__(self)
+        _dimension_base(type(self)).__init__(self, *args, **kwargs)
+        self._register_filter_buffers()
+
+    # ------------------------------------------------------------------ buffers
+    def _register_filter_buffers(self):
+        self._filter_roles: dict[str, str] = {}
+        self._buffer_names: dict[str, str] = {}
+        for name, (stack, role) in self._filter_sources().items():
+            buffer_name = "filter_" + name.replace(".", "_")
+            # A private copy: cached filter banks are shared, read-only numpy arrays.
+            self.register_buffer(buffer_name, torch.from_numpy(np.array(stack, copy=True)))
+            self._filter_roles[name] = role
+            self._buffer_names[name] = buffer_name
+        self._buffer_cache: dict = {}
+
+    def _filter_buffer(self, name: str) -> torch.Tensor:
+        return getattr(self, self._buffer_names[name])
+
+    def _uses_buffers(self) -> bool:
+        return bool(getattr(self.backend, "accepts_tensor_filters", False))
+
+    def prepared_filters(self, dtype):
+        """Filters for signals of real ``dtype`` on the buffers' device (see module doc)."""
+        if not self._uses_buffers():
+            # A backend that takes numpy filters (e.g. numba_cuda) places them itself.
+            return ScatteringTransform.prepared_filters(self, dtype)
+        compiling = torch.compiler.is_compiling()
+        return _BufferFilters(self, dtype, None if compiling else self._buffer_cache)
+
+    def _apply(self, fn, *args, **kwargs):
+        out = super()._apply(fn, *args, **kwargs)
+        self._buffer_cache = {}  # .to()/.cuda()/.double(): prepared copies are stale
+        return out
+
+    # ------------------------------------------------------------------ pickling / deepcopy
+    def __getstate__(self):
+        state = dict(super().__getstate__() if hasattr(super(), "__getstate__")
+                     else self.__dict__)
+        for key in _NOT_PICKLED:
+            state.pop(key, None)
+        state["_prepared"] = {}
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self._prepared_lock = threading.Lock()
+        self._buffer_cache = {}
+
+    # ------------------------------------------------------------------ forward
+    def _check_device(self, x: torch.Tensor) -> None:
+        if not self._uses_buffers() or not self._buffer_names:
+            return
+        first = self._filter_buffer(next(iter(self._buffer_names)))
+        if first.device != x.device:
+            raise RuntimeError(f"{type(self).__name__} holds its filters on {first.device} but "
+                               f"the input is on {x.device}; move the module with "
+                               f".to({str(x.device)!r}) (or the input with .to("
+                               f"{str(first.device)!r})).")
+
+    def scattering(self, x):
+        """Apply the transform to a real tensor ``(*batch, *signal)``; see the class doc."""
+        x = as_real_tensor(x)
+        self._check_device(x)
+        backend = self.backend
+        if not backend.is_array(x):
+            raise TypeError(f"backend {backend.name!r} cannot compute on {type(x).__name__} "
+                            f"on {x.device}")
+        shape = tuple(x.shape)
+        d = self.signal_ndim
+        self._check_input_shape(shape)
+        if math.prod(shape[:-d]) == 0:
+            # Learn the output shapes from one zero signal on the right device, then drop it.
+            out = self._scatter(x.new_zeros((1,) + shape[-d:]), shape[:-d])
+        else:
+            out = self._forward(x)
+        return _tree_map(out, _as_tensor)
+
+    def forward(self, x):
+        """``forward(x)`` = :meth:`scattering`."""
+        return self.scattering(x)
+
+    # The base versions compute sizes with np.prod, which torch.compile traces as tensor ops
+    # and breaks the graph on; these are the same steps on Python ints.
+    def _forward(self, x):
+        shape = tuple(int(n) for n in x.shape)
+        d = self.signal_ndim
+        batch_shape, signal_shape = shape[:-d], shape[-d:]
+        n = math.prod(batch_shape)
+        flat = x.reshape((n,) + signal_shape)
+        step = self._checked_batch_size()
+        if step is None or n <= step:
+            return self._scatter(flat, batch_shape)
+        parts = [self._scatter(flat[i:i + step], (min(step, n - i),)) for i in range(0, n, step)]
+        return self._join_chunks(parts, batch_shape)
+
+    def _restore_batch(self, y, batch_shape):
+        rest = tuple(y.shape[1:])
+        if math.prod(batch_shape) == 0:
+            y = y[:0]
+        return y.reshape(tuple(batch_shape) + rest)
+
+    def extra_repr(self) -> str:
+        return f"backend={self.backend.name!r}"
+
+
+def _dimension_base(cls) -> type:
+    """The dimension base in ``cls``'s MRO (the ScatteringTransform that is not a Module)."""
+    for klass in cls.__mro__:
+        if (issubclass(klass, ScatteringTransform) and not issubclass(klass, nn.Module)):
+            return klass
+    raise TypeError(f"{cls.__name__} combines TorchFrontend with no ScatteringTransform base")
+
+
+def _as_tensor(a):
+    if isinstance(a, torch.Tensor):
+        return a
+    try:
+        return torch.from_dlpack(a)  # e.g. a CuPy array from a GPU backend, zero-copy
+    except (TypeError, AttributeError, RuntimeError, BufferError):
+        return torch.as_tensor(np.asarray(a))
+
+
+def _tree_map(out, fn):
+    if isinstance(out, dict):
+        return {k: _tree_map(v, fn) for k, v in out.items()}
+    if isinstance(out, list):
+        return [_tree_map(v, fn) for v in out]
+    if isinstance(out, tuple | str | int | float | type(None)):
+        return out
+    return fn(out)
+
+
+class Scattering2D(TorchFrontend, Scattering2DBase):
+    __doc__ = Scattering2DBase.__doc__
+
+
+class Scattering1D(TorchFrontend, Scattering1DBase):
+    __doc__ = Scattering1DBase.__doc__
+
+
+class HarmonicScattering3D(TorchFrontend, HarmonicScattering3DBase):
+    __doc__ = HarmonicScattering3DBase.__doc__

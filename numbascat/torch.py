@@ -1,0 +1,7 @@
+"""``from numbascat.torch import Scattering2D``: the torch frontend (like ``kymatio.torch``).
+
+The transforms are ``torch.nn.Module``s; see :mod:`numbascat.frontends.torch`.
+"""
+from numbascat.frontends.torch import HarmonicScattering3D, Scattering1D, Scattering2D
+
+__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D"]

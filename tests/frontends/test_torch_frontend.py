@@ -1,0 +1,281 @@
+"""The torch frontend: nn.Module transforms, filter buffers, dtype/device, autograd, compile."""
+import copy
+import io
+
+import numpy as np
+import pytest
+from peer import shared_dir
+
+torch = pytest.importorskip("torch")
+
+import numbascat  # noqa: E402
+from numbascat.torch import HarmonicScattering3D, Scattering1D, Scattering2D  # noqa: E402
+
+SHARED = shared_dir()
+needs_shared = pytest.mark.skipif(
+    SHARED is None, reason="../shared (Kymatio reference data) is absent; set NUMBASCAT_SHARED")
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+
+SMALL = {  # cheap configurations per dimension: (class, kwargs, signal shape)
+    1: (Scattering1D, dict(J=3, shape=128, Q=1), (128,)),
+    2: (Scattering2D, dict(J=2, shape=(16, 16), L=2), (16, 16)),
+    3: (HarmonicScattering3D, dict(J=1, shape=(8, 8, 8), L=1), (8, 8, 8)),
+}
+
+
+def _ref(dim):
+    with np.load(SHARED / "refdata" / f"kymatio_0.3_{dim}d.npz") as data:
+        return {k: data[k] for k in data.files}
+
+
+def _max_rel(out, want):
+    out = np.asarray(out, np.float64)
+    return np.abs(out - want).max() / np.abs(want).max()
+
+
+def _rel_sum(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return np.abs(a - b).sum() / max(np.abs(a).sum(), np.abs(b).sum())
+
+
+def _small(dim, **extra):
+    cls, kwargs, shape = SMALL[dim]
+    return cls(**kwargs, **extra), shape
+
+
+# ---------------------------------------------------------------------------------- parity
+@needs_shared
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_2d_parity_with_kymatio(dtype):
+    ref = _ref(2)
+    S = Scattering2D(int(ref["J"]), ref["x"].shape[-2:], pre_pad=bool(ref["pre_pad"]))
+    out = S(torch.from_numpy(ref["x"]).to(dtype))
+    assert isinstance(S, torch.nn.Module) and S.backend.name == "torch"
+    assert out.shape == ref["Sx"].shape and out.dtype == dtype
+    assert _max_rel(out, ref["Sx"]) <= 1e-5
+
+
+@needs_shared
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_1d_parity_with_kymatio(dtype):
+    ref = _ref(1)
+    S = Scattering1D(int(ref["J"]), ref["x"].shape[-1], int(ref["Q"]))
+    out = S(torch.from_numpy(ref["x"]).to(dtype))
+    assert out.shape == ref["Sx"].shape and out.dtype == dtype
+    assert _max_rel(out, ref["Sx"]) <= 1e-5
+
+
+@needs_shared
+def test_3d_parity_with_kymatio():
+    ref = _ref(3)
+    x = torch.from_numpy(ref["x"])
+    powers = [float(q) for q in ref["integral_powers"]]
+    S = HarmonicScattering3D(int(ref["J"]), tuple(x.shape[1:]), L=int(ref["L"]),
+                             integral_powers=powers)
+    out = S(x)
+    n0 = len(powers)
+    assert out.shape == (2, 6, 3, 2) and out.dtype == torch.float32
+    assert _rel_sum(out.reshape(2, -1), ref["Sx"][:, n0:]) < 1e-6
+    order0 = S.order0(x)
+    assert isinstance(order0, torch.Tensor)
+    assert _rel_sum(order0, ref["Sx"][:, :n0]) < 1e-6
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3])
+def test_matches_numpy_frontend_on_the_numpy_backend(dim):
+    import numbascat.numpy as np_frontend
+
+    cls, kwargs, shape = SMALL[dim]
+    x = np.random.default_rng(dim).standard_normal((2,) + shape)
+    want = getattr(np_frontend, cls.__name__)(**kwargs, backend="numpy")(x)
+    got = cls(**kwargs)(torch.from_numpy(x))
+    assert got.dtype == torch.float64
+    assert _max_rel(got, want) <= 1e-10
+
+
+# ---------------------------------------------------------------------------------- module
+def test_dynamic_entry_and_backend_selection():
+    S = numbascat.Scattering2D(2, (16, 16), L=2, frontend="torch")
+    assert isinstance(S, Scattering2D) and isinstance(S, numbascat.Scattering2D)
+    assert S.backend.name == "torch"
+    assert Scattering2D(2, (16, 16), L=2, backend="torch17").backend.name == "torch"
+    with pytest.raises(ValueError, match="numpy"):
+        Scattering2D(2, (16, 16), L=2, backend="numpy")  # computes on numpy arrays only
+
+
+@pytest.mark.parametrize("batch", [(), (3,), (2, 3), (0,), (2, 0)])
+def test_any_leading_batch_shape(batch):
+    S, shape = _small(2)
+    x = torch.randn(batch + shape)
+    out = S(x)
+    assert out.shape == batch + (1 + 2 * 2 + 4, 4, 4)
+    if x.numel():
+        flat = S(x.reshape((-1,) + shape))
+        torch.testing.assert_close(out.reshape(flat.shape), flat)
+
+
+def test_filters_are_buffers_and_state_dict_round_trips():
+    S, shape = _small(2)
+    names = {f"filter_{n}" for n in S.filters}
+    assert names == set(S.state_dict()) == {n for n, _ in S.named_buffers()}
+    x = torch.randn((2,) + shape)
+    before = S(x)
+    other = Scattering2D(2, (16, 16), L=2)
+    other.load_state_dict(S.state_dict())
+    torch.testing.assert_close(other(x), before)
+    # Loading different filters changes the result: cached casts follow the buffers.
+    doubled = {k: 2 * v for k, v in S.state_dict().items()}
+    assert S(x.double()).dtype == torch.float64  # fills the float64 cache
+    S.load_state_dict(doubled)
+    assert not torch.allclose(S(x), before)
+    assert not torch.allclose(S(x.double()).float(), before)
+
+
+def test_to_double_and_dtype_follows_input():
+    S, shape = _small(2)
+    x = torch.randn((2,) + shape)
+    y32 = S(x)
+    S.double()
+    assert all(b.dtype == torch.float64 for b in S.buffers())
+    y64 = S(x.double())
+    assert y32.dtype == torch.float32 and y64.dtype == torch.float64
+    torch.testing.assert_close(y64.float(), y32, rtol=1e-5, atol=1e-6)
+    # A float64 module scatters float32 input in float32 (buffers are cast, once).
+    assert S(x).dtype == torch.float32
+    S.float()
+    assert S(x.double()).dtype == torch.float64
+
+
+def test_input_policy():
+    S, shape = _small(2)
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        S(np.zeros(shape))
+    with pytest.raises(TypeError, match="real-valued"):
+        S(torch.zeros(shape, dtype=torch.complex64))
+    assert S(torch.zeros(shape, dtype=torch.int32)).dtype == torch.float64
+    assert S(torch.zeros(shape, dtype=torch.float16)).dtype == torch.float32
+    with pytest.raises(RuntimeError, match="spatial size"):
+        S(torch.zeros(15, 16))
+
+
+def test_device_mismatch_is_a_clear_error():
+    S, shape = _small(2)
+    S.to("meta")
+    with pytest.raises(RuntimeError, match=r"filters on meta .* input is on cpu"):
+        S(torch.zeros(shape))
+
+
+def test_deepcopy_pickle_and_dataparallel():
+    S, shape = _small(2)
+    x = torch.randn((4,) + shape)
+    want = S(x)
+    torch.testing.assert_close(copy.deepcopy(S)(x), want)
+    buffer = io.BytesIO()
+    torch.save(S, buffer)
+    buffer.seek(0)
+    loaded = torch.load(buffer, weights_only=False)
+    torch.testing.assert_close(loaded(x), want)
+    torch.testing.assert_close(torch.nn.DataParallel(S)(x), want)
+    assert "backend='torch'" in repr(S)
+
+
+def test_list_output_holds_tensors():
+    S = Scattering2D(2, (16, 16), L=2, out_type="list")
+    out = S(torch.randn(3, 16, 16))
+    assert len(out) == 9 and all(isinstance(e["coef"], torch.Tensor) for e in out)
+    assert out[5]["coef"].shape == (3, 4, 4)
+
+
+def test_inference_mode_then_training():
+    S, shape = _small(2)
+    x = torch.randn((2,) + shape)
+    with torch.inference_mode():
+        S(x)
+    x.requires_grad_(True)
+    S(x).sum().backward()  # cached filters must not be inference tensors
+    assert torch.isfinite(x.grad).all()
+
+
+# ---------------------------------------------------------------------------------- autograd
+GRADCHECK = {
+    1: (Scattering1D, dict(J=1, shape=32, Q=1), (32,)),
+    2: (Scattering2D, dict(J=1, shape=(8, 8), L=2), (8, 8)),
+    3: (HarmonicScattering3D, dict(J=1, shape=(6, 6, 6), L=1, integral_powers=(1.0, 2.0)),
+        (6, 6, 6)),
+}
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3])
+def test_gradcheck_float64(dim):
+    cls, kwargs, shape = GRADCHECK[dim]
+    S = cls(**kwargs)
+    x = torch.randn((1,) + shape, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    x.requires_grad_(True)
+    assert torch.autograd.gradcheck(S, (x,), eps=1e-6, atol=1e-5, rtol=1e-4)
+
+
+def _zero_and_constant_inputs(shape):
+    zeros = torch.zeros(shape, dtype=torch.float64)
+    constant = torch.full(shape, 3.0, dtype=torch.float64)
+    patch = torch.randn(shape, dtype=torch.float64)
+    patch[(slice(0, shape[0] // 2),)] = 0.0  # exact zeros on half of it
+    return torch.stack([zeros, constant, patch])
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3])
+def test_gradient_is_finite_at_zeros_and_constants(dim):
+    S, shape = _small(dim)  # 3D keeps the default powers, 0.5 included
+    x = _zero_and_constant_inputs(shape).requires_grad_(True)
+    out = S(x)
+    (out.sum() + (out ** 2).sum()).backward()
+    assert torch.isfinite(x.grad).all()
+
+
+# ---------------------------------------------------------------------------------- compile
+def test_compile_traces_one_graph_and_matches_eager():
+    S = Scattering2D(1, (8, 8), L=2)
+    x = torch.randn(2, 8, 8)
+    compiled = torch.compile(S, backend="aot_eager", fullgraph=True)
+    torch.testing.assert_close(compiled(x), S(x), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("dim", [1, 3])
+def test_compile_matches_eager_1d_3d(dim):
+    # The 1D and 3D cores still break the graph on numpy plan arithmetic; results must agree.
+    S, shape = _small(dim)
+    x = torch.randn((2,) + shape)
+    torch.testing.assert_close(torch.compile(S, backend="aot_eager")(x), S(x))
+
+
+@pytest.mark.slow
+def test_compile_inductor_matches_eager():
+    S = Scattering2D(1, (8, 8), L=2)
+    x = torch.randn(2, 8, 8)
+    torch.testing.assert_close(torch.compile(S)(x), S(x), rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------------- GPU
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("dim", [1, 2, 3])
+def test_cuda_matches_cpu(dim):
+    S, shape = _small(dim)
+    x = torch.randn((3,) + shape)
+    want = S(x)
+    S.cuda()
+    got = S(x.cuda())
+    assert got.device.type == "cuda" and got.dtype == torch.float32
+    torch.testing.assert_close(got.cpu(), want, rtol=1e-4, atol=1e-5 * want.abs().max().item())
+
+
+@pytest.mark.gpu
+@needs_cuda
+@needs_shared
+def test_cuda_2d_parity_and_gradient():
+    ref = _ref(2)
+    S = Scattering2D(int(ref["J"]), ref["x"].shape[-2:]).to("cuda")
+    x = torch.from_numpy(ref["x"]).cuda().requires_grad_(True)
+    out = S(x)
+    assert _max_rel(out.detach().cpu(), ref["Sx"]) <= 1e-5
+    out.sum().backward()
+    assert torch.isfinite(x.grad).all()
