@@ -14,6 +14,7 @@ dimension's transform base (``numbascat.scattering{1d,2d}.transform``,
 """
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any, ClassVar
 
@@ -92,7 +93,7 @@ class ScatteringTransform:
         """Reshape ``(B, *rest)`` to ``(*batch_shape, *rest)`` (B is 1 for an empty batch)."""
         backend = self.backend
         rest = backend.shape(y)[1:]
-        if int(np.prod(batch_shape, dtype=np.int64)) == 0:
+        if math.prod(batch_shape) == 0:
             y = backend.take(y, np.arange(0), axis=0)
         return backend.reshape(y, tuple(batch_shape) + rest)
 
@@ -104,7 +105,7 @@ class ScatteringTransform:
         self._check_input_shape(shape)
         d = self.signal_ndim
         batch_shape, signal_shape = shape[:-d], shape[-d:]
-        n = int(np.prod(batch_shape, dtype=np.int64))
+        n = math.prod(batch_shape)  # Python ints: traceable by torch.compile and tf.function
         if n == 0:
             # Run one zero signal to learn the output shapes; _restore_batch drops it.
             zeros = np.zeros((1,) + signal_shape, dtype=np.dtype(backend.real_dtype(x)))

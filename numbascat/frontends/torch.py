@@ -184,26 +184,6 @@ class TorchFrontend(nn.Module):
         """``forward(x)`` = :meth:`scattering`."""
         return self.scattering(x)
 
-    # The base versions compute sizes with np.prod, which torch.compile traces as tensor ops
-    # and breaks the graph on; these are the same steps on Python ints.
-    def _forward(self, x):
-        shape = tuple(int(n) for n in x.shape)
-        d = self.signal_ndim
-        batch_shape, signal_shape = shape[:-d], shape[-d:]
-        n = math.prod(batch_shape)
-        flat = x.reshape((n,) + signal_shape)
-        step = self._checked_batch_size()
-        if step is None or n <= step:
-            return self._scatter(flat, batch_shape)
-        parts = [self._scatter(flat[i:i + step], (min(step, n - i),)) for i in range(0, n, step)]
-        return self._join_chunks(parts, batch_shape)
-
-    def _restore_batch(self, y, batch_shape):
-        rest = tuple(y.shape[1:])
-        if math.prod(batch_shape) == 0:
-            y = y[:0]
-        return y.reshape(tuple(batch_shape) + rest)
-
     def extra_repr(self) -> str:
         return f"backend={self.backend.name!r}"
 
