@@ -38,29 +38,35 @@ OTHERS = _other_backends()
 
 
 def _check_against_reference(make, x, tolerance=1e-5):
+    """Every other backend agrees with the numpy reference to ``tolerance`` x the largest
+    reference coefficient, or is at least as accurate as the reference is against the float64
+    truth (fractional integral powers near zero amplify float32 rounding in every backend)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # 1D border-effect warning on tiny N
-        ref = make("numpy")(x)
+        ref = _leaves(make("numpy")(x))
+        truth = ref if x.dtype == np.float64 else _leaves(make("numpy")(x.astype(np.float64)))
+        scale = max(max(np.abs(r).max(initial=0) for r in ref), 1e-30)
+        ref_error = max(np.abs(r - t).max(initial=0) for r, t in zip(ref, truth, strict=True))
         for name in OTHERS:
-            out = make(name)(x)
-            _compare(out, ref, tolerance, name)
+            out = _leaves(make(name)(x))
+            assert len(out) == len(ref), name
+            for o, r in zip(out, ref, strict=True):
+                assert o.shape == r.shape and o.dtype == r.dtype, name
+                assert np.isfinite(o).all() == np.isfinite(r).all(), name
+            diff = max(np.abs(o - r).max(initial=0) for o, r in zip(out, ref, strict=True))
+            if diff <= tolerance * scale:
+                continue
+            error = max(np.abs(o - t).max(initial=0) for o, t in zip(out, truth, strict=True))
+            assert error <= 2 * ref_error, (name, diff / scale, error, ref_error)
 
 
-def _compare(out, ref, tolerance, name):
-    if isinstance(ref, dict):
-        assert list(out) == list(ref)
-        for key in ref:
-            _compare(out[key], ref[key], tolerance, name)
-        return
-    if isinstance(ref, list):
-        assert len(out) == len(ref)
-        for a, b in zip(out, ref, strict=True):
-            _compare(a["coef"], b["coef"], tolerance, name)
-        return
-    assert out.shape == ref.shape and out.dtype == ref.dtype, name
-    assert np.isfinite(ref).all()
-    scale = max(np.abs(ref).max(), 1e-30)
-    assert np.abs(out - ref).max() <= tolerance * scale, name
+def _leaves(out):
+    """The output's arrays in a fixed order (array, dict values, or list entries' coef)."""
+    if isinstance(out, dict):
+        return [np.asarray(v) for v in out.values()]
+    if isinstance(out, list):
+        return [np.asarray(entry["coef"]) for entry in out]
+    return [np.asarray(out)]
 
 
 batch_shapes = st.sampled_from([(), (1,), (2,), (2, 1)])
@@ -123,7 +129,7 @@ VALID = {
 # (class, parameter, junk value) combinations that are in fact valid are excluded.
 ALLOWED = {
     (nsn.Scattering1D, "oversampling", "0"), (nsn.HarmonicScattering3D, "L", "0"),
-    (nsn.HarmonicScattering3D, "J", "0"),
+    (nsn.HarmonicScattering3D, "J", "0"), (nsn.HarmonicScattering3D, "integral_powers", "[2]"),
 }
 
 
