@@ -49,3 +49,22 @@ def test_torch_backend_threads():
         concurrent = list(pool.map(S, inputs))
     for x, out in zip(inputs, concurrent, strict=True):
         assert torch.equal(out, S(x))
+
+
+def test_concurrent_first_calls_plan_safely_and_identically():
+    """Regression: threads planning FFTW transforms at once used to corrupt the heap (FFTW's
+    planner and wisdom are global) and could pick different algorithms (results differing in
+    the last bits). Planning is now serialised; every call must agree exactly."""
+    _backend_or_skip("numba")
+    from numbascat.backends import fftw_plans
+
+    rng = np.random.default_rng(1)
+    for trial in range(4):
+        fftw_plans.clear_plans()
+        S = nsn.Scattering2D(2, (40 + 8 * trial, 40), L=4, backend="numba")
+        inputs = [rng.standard_normal((6, 40 + 8 * trial, 40)).astype(np.float32)
+                  for _ in range(8)]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            concurrent = list(pool.map(S, inputs))
+        for x, out in zip(inputs, concurrent, strict=True):
+            np.testing.assert_array_equal(out, S(x))

@@ -52,6 +52,7 @@ class FFTSettings:
 
 
 _state_lock = threading.Lock()
+_planner_lock = threading.RLock()  # every call into FFTW's planner or wisdom
 _settings: FFTSettings | None = None
 _pools: dict[tuple, list] = {}
 _wisdom_loaded = False
@@ -108,10 +109,14 @@ def _alignment() -> int:
 
 
 def empty(shape, dtype) -> np.ndarray:
-    """An uninitialised C-contiguous array aligned for SIMD FFTW plans."""
-    import pyfftw
+    """An uninitialised C-contiguous array aligned for SIMD FFTW plans.
 
-    return pyfftw.empty_aligned(tuple(int(n) for n in shape), dtype=dtype, n=_alignment())
+    Large arrays are recycled through :mod:`numbascat.backends.workspace` once nothing
+    references them, which saves faulting in fresh pages on every call.
+    """
+    from numbascat.backends import workspace
+
+    return workspace.empty(shape, dtype, _alignment())
 
 
 def aligned(x: np.ndarray) -> np.ndarray:
@@ -197,15 +202,19 @@ def _save_wisdom() -> None:
 def _make_plan(kind, in_shape, in_dtype, out_shape, out_dtype, d, threads):
     import pyfftw
 
-    with _state_lock:
+    # FFTW's planner and its wisdom are process-global and not thread-safe: planning in one
+    # thread while another plans or exports wisdom corrupts the heap. Plans are made once per
+    # shape, so serialising them costs nothing at steady state; executing plans stays parallel.
+    # Planning under one lock also means a second plan for the same problem (one per thread)
+    # reuses the first one's wisdom, hence the same algorithm and bit-identical results.
+    with _planner_lock:
         _load_wisdom()
-    a, b = empty(in_shape, in_dtype), empty(out_shape, out_dtype)
-    # Only the inverse real transform may destroy its input (FFTW requires it for d > 1); the
-    # others must leave the caller's arrays intact.
-    flags = (settings().planner,) + (("FFTW_DESTROY_INPUT",) if kind == "irfft" else ())
-    plan = pyfftw.FFTW(a, b, axes=tuple(range(-d, 0)), direction=_DIRECTION[kind], flags=flags,
-                       threads=threads)
-    with _state_lock:
+        a, b = empty(in_shape, in_dtype), empty(out_shape, out_dtype)
+        # Only the inverse real transform may destroy its input (FFTW requires it for d > 1);
+        # the others must leave the caller's arrays intact.
+        flags = (settings().planner,) + (("FFTW_DESTROY_INPUT",) if kind == "irfft" else ())
+        plan = pyfftw.FFTW(a, b, axes=tuple(range(-d, 0)), direction=_DIRECTION[kind],
+                           flags=flags, threads=threads)
         _save_wisdom()
     return plan, a, b
 

@@ -1,0 +1,91 @@
+"""Recycled temporaries for the numba backend.
+
+A forward pass allocates the same large temporaries (spectra, moduli) call after call. Fresh
+allocations of that size come straight from the operating system, and every page is faulted in
+and zeroed on first touch: for a 10 MB spectrum that costs far more than the kernel writing it.
+:func:`empty` hands out a buffer of the requested shape and dtype from a per-thread pool instead,
+reusing one only when nothing else references it (its reference count shows that no array, view
+or caller still holds it), so a recycled buffer can never alias live data.
+
+The pool is bounded (:data:`MAX_BYTES` per thread, least recently used dropped first);
+``NUMBASCAT_WORKSPACE_MB=0`` turns recycling off.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+__all__ = ["MAX_BYTES", "clear", "empty"]
+
+#: Bytes of idle buffers a thread may keep (default 512 MiB; env NUMBASCAT_WORKSPACE_MB).
+MAX_BYTES = int(float(os.environ.get("NUMBASCAT_WORKSPACE_MB", "512")) * 2 ** 20)
+
+_local = threading.local()
+# References held while a buffer sits idle: the pool's list, this function's local variable and
+# getrefcount's own argument.
+_IDLE_REFCOUNT = 3
+
+
+def _pool() -> OrderedDict:
+    pool = getattr(_local, "pool", None)
+    if pool is None:
+        pool = _local.pool = OrderedDict()
+    return pool
+
+
+def empty(shape: tuple[int, ...], dtype, alignment: int) -> np.ndarray:
+    """An uninitialised C-contiguous ``alignment``-byte-aligned array, recycled when possible."""
+    dtype = np.dtype(dtype)
+    shape = tuple(int(n) for n in shape)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if MAX_BYTES <= 0 or nbytes < (1 << 16):  # small arrays are cheap: numpy's cache is enough
+        return _view(_raw(nbytes, alignment), nbytes, shape, dtype, alignment)
+    pool = _pool()
+    key = (nbytes, alignment)
+    raws = pool.get(key)
+    if raws is not None:
+        pool.move_to_end(key)
+        for raw in raws:
+            # numpy collapses view chains: every array made from ``raw`` has it as ``.base``,
+            # so its reference count sees all of them.
+            if sys.getrefcount(raw) <= _IDLE_REFCOUNT:
+                return _view(raw, nbytes, shape, dtype, alignment)
+    raw = _raw(nbytes, alignment)
+    pool.setdefault(key, []).append(raw)
+    _trim(pool)
+    return _view(raw, nbytes, shape, dtype, alignment)
+
+
+def _raw(nbytes: int, alignment: int) -> np.ndarray:
+    return np.empty(nbytes + alignment, dtype=np.uint8)
+
+
+def _view(raw, nbytes, shape, dtype, alignment) -> np.ndarray:
+    offset = (-raw.ctypes.data) % alignment
+    return raw[offset:offset + nbytes].view(dtype).reshape(shape)
+
+
+def _trim(pool: OrderedDict) -> None:
+    total = sum(r.nbytes for raws in pool.values() for r in raws)
+    for key in list(pool):
+        if total <= MAX_BYTES:
+            break
+        kept = []
+        for raw in pool[key]:
+            if total > MAX_BYTES and sys.getrefcount(raw) <= _IDLE_REFCOUNT:
+                total -= raw.nbytes
+            else:
+                kept.append(raw)
+        if kept:
+            pool[key] = kept
+        else:
+            del pool[key]
+
+
+def clear() -> None:
+    """Drop this thread's idle buffers."""
+    _pool().clear()

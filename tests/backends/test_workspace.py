@@ -1,0 +1,35 @@
+"""Recycled temporaries never alias live data."""
+import numpy as np
+
+from numbascat.backends import workspace
+
+
+def test_buffer_is_recycled_only_when_unreferenced():
+    a = workspace.empty((64, 1024), np.complex64, 64)
+    address = a.ctypes.data
+    assert address % 64 == 0 and a.flags.c_contiguous
+    view = a[3:].view(np.float32)
+    del a
+    b = workspace.empty((64, 1024), np.complex64, 64)
+    assert b.ctypes.data != address  # the view still holds the first buffer
+    del view
+    c = workspace.empty((1024, 64), np.complex64, 64)  # same bytes, other shape
+    assert c.ctypes.data == address and c.shape == (1024, 64)
+    assert b.ctypes.data != c.ctypes.data
+
+
+def test_small_arrays_are_not_pooled():
+    a = workspace.empty((8,), np.float32, 64)
+    address = a.ctypes.data
+    b = workspace.empty((8,), np.float32, 64)
+    assert b.ctypes.data != address or a is not b
+
+
+def test_pool_is_bounded(monkeypatch):
+    monkeypatch.setattr(workspace, "MAX_BYTES", 1 << 20)
+    workspace.clear()
+    for n in range(10):
+        workspace.empty((1 << 17) + n * 64, np.float32, 64)  # 512 kB each, all idle at once
+    pooled = sum(r.nbytes for raws in workspace._pool().values() for r in raws)
+    assert pooled <= (1 << 20) + (1 << 19)
+    workspace.clear()
