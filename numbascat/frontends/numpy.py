@@ -19,7 +19,7 @@ from numbascat.scattering2d.transform import Scattering2DBase
 from numbascat.scattering3d.transform import HarmonicScattering3DBase
 
 __all__ = ["HarmonicScattering3D", "NumpyFrontend", "Scattering1D", "Scattering2D",
-           "as_real_array"]
+           "as_real_array", "map_output_arrays"]
 
 
 def as_real_array(x, name: str = "x") -> np.ndarray:
@@ -61,6 +61,11 @@ class NumpyFrontend:
 
     def __call__(self, x):
         return self.scattering(x)
+
+
+def map_output_arrays(out, fn):
+    """Apply ``fn`` to every array of a transform output (array, list of dicts, or dict)."""
+    return _tree_map(out, fn)
 
 
 def _tree_map(out, fn):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from numbascat.frontends.numpy import _tree_map, as_real_array
+from numbascat.frontends.numpy import as_real_array, map_output_arrays
 from numbascat.scattering1d.transform import Scattering1DBase
 from numbascat.scattering2d.transform import Scattering2DBase
 from numbascat.scattering3d.transform import HarmonicScattering3DBase
@@ -84,7 +84,7 @@ class TensorFlowFrontend(tf.Module):
                                    f"got shape {x.shape}")
             batch = tf.shape(x)[:-d]
             out = self._scatter(tf.reshape(x, (-1,) + signal), (-1,))
-            return _tree_map(out, lambda y: _restore(y, batch, x.shape[:-d]))
+            return map_output_arrays(out, lambda y: _restore(y, batch, x.shape[:-d]))
 
     @tf.autograph.experimental.do_not_convert
     def __call__(self, x):

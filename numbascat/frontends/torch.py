@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from numbascat.frontends.numpy import map_output_arrays
 from numbascat.scattering1d.transform import Scattering1DBase
 from numbascat.scattering2d.transform import Scattering2DBase
 from numbascat.scattering3d.transform import HarmonicScattering3DBase
@@ -178,7 +179,7 @@ class TorchFrontend(nn.Module):
             out = self._scatter(x.new_zeros((1,) + shape[-d:]), shape[:-d])
         else:
             out = self._forward(x)
-        return _tree_map(out, _as_tensor)
+        return map_output_arrays(out, _as_tensor)
 
     def forward(self, x):
         """``forward(x)`` = :meth:`scattering`."""
@@ -203,16 +204,6 @@ def _as_tensor(a):
         return torch.from_dlpack(a)  # e.g. a CuPy array from a GPU backend, zero-copy
     except (TypeError, AttributeError, RuntimeError, BufferError):
         return torch.as_tensor(np.asarray(a))
-
-
-def _tree_map(out, fn):
-    if isinstance(out, dict):
-        return {k: _tree_map(v, fn) for k, v in out.items()}
-    if isinstance(out, list):
-        return [_tree_map(v, fn) for v in out]
-    if isinstance(out, tuple | str | int | float | type(None)):
-        return out
-    return fn(out)
 
 
 class Scattering2D(TorchFrontend, Scattering2DBase):
