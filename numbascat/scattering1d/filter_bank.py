@@ -191,7 +191,7 @@ def _time_l1_norms(N, start, length, values, chunk_bytes=32 * 2 ** 20):
         sl = slice(offsets[a], offsets[b - 1] + length[b - 1])
         r, p = rows[sl] - a, pos[sl]
         buffer[r, p] = values[sl]  # a band never covers a bin twice
-        spectrum = np.abs(scipy.fft.rfft(buffer[: b - a], axis=-1, workers=-1))
+        spectrum = np.abs(scipy.fft.rfft(buffer[: b - a], axis=-1))
         norms[a:b] = spectrum @ weights / N
         buffer[r, p] = 0.0
     return norms
