@@ -167,8 +167,10 @@ class Backend:
         """Reflect-pad the trailing ``len(pad_widths)`` axes of a real signal.
 
         ``pad_widths[i] = (before, after)`` for signal axis ``i``; the edge sample is not
-        repeated (numpy ``mode='reflect'``). Each pad must be smaller than the axis length.
-        Shape ``(..., *s)`` -> ``(..., *(s + before + after))``.
+        repeated (numpy ``mode='reflect'``). Pads may exceed the axis length: the reflection
+        repeats, as ``numpy.pad`` does (index period ``2 (n - 1)``); Kymatio's 2D transform pads
+        an image of side ``2^J`` by ``2^J``. Shape ``(..., *s)`` -> ``(..., *(s + before +
+        after))``.
         """
         raise NotImplementedError
 
