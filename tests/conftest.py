@@ -29,7 +29,7 @@ try:
 
     settings.register_profile("ci", max_examples=12, deadline=None, derandomize=True,
                               suppress_health_check=[HealthCheck.too_slow])
-    settings.register_profile("long", max_examples=2500, deadline=None,
+    settings.register_profile("long", max_examples=3400, deadline=None,
                               suppress_health_check=list(HealthCheck))
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 except ImportError:  # hypothesis is a test extra; tests that need it import-skip
