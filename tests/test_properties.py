@@ -109,6 +109,10 @@ def test_scattering2d_valid(J, dm, dn, L, max_order, batch, dtype, seed):
        batch_shapes, dtypes, st.integers(0, 2 ** 31))
 def test_harmonic3d_valid(J, shape, L, sigma_0, covariant, max_order, powers, batch, dtype,
                           seed):
+    # A wavelet wider than the grid leaves a modulus made of float32 rounding noise, and a
+    # fractional power of noise differs between any two float32 implementations (the numpy
+    # reference included, against float64): keep to wavelets that fit in the grid.
+    assume(sigma_0 * 2 ** J <= min(shape) / 2)
     x = np.random.default_rng(seed).standard_normal(batch + shape).astype(dtype)
     _check_against_reference(
         lambda b: nsn.HarmonicScattering3D(J, shape, L=L, sigma_0=sigma_0, max_order=max_order,
