@@ -1,7 +1,7 @@
 """Eight threads calling one transform give exactly the sequential results (issue: reliability).
 
 Covers FFT plan pools, prepared-filter caches and numba's threading layer under real threads;
-the 2D case is large enough for the numba backend's parallel kernel to run.
+test_parallel_kernel_under_threads forces the numba backend's parallel kernel.
 """
 from concurrent.futures import ThreadPoolExecutor
 
@@ -68,3 +68,30 @@ def test_concurrent_first_calls_plan_safely_and_identically():
             concurrent = list(pool.map(S, inputs))
         for x, out in zip(inputs, concurrent, strict=True):
             np.testing.assert_array_equal(out, S(x))
+
+
+def test_parallel_kernel_under_threads(monkeypatch):
+    """With single-threaded FFTW the numba backend spreads its big kernel over numba's
+    thread-safe layer; eight Python threads launching it at once still agree exactly."""
+    _backend_or_skip("numba")
+    from numbascat.backends import fftw_plans, numba_backend, numba_kernels
+
+    monkeypatch.setenv("NUMBASCAT_FFT_THREADS", "1")
+    fftw_plans.refresh_settings()
+    monkeypatch.setattr(numba_backend, "PARALLEL_MIN_BYTES", 1)
+    calls = []
+    parallel = numba_kernels.multiply_periodise_real_par
+    monkeypatch.setattr(numba_kernels, "multiply_periodise_real_par",
+                        lambda *a: calls.append(1) or parallel(*a))
+    try:
+        S = nsn.Scattering2D(2, (64, 64), L=8, backend="numba")
+        rng = np.random.default_rng(2)
+        inputs = [rng.standard_normal((16, 64, 64)).astype(np.float32) for _ in range(8)]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            concurrent = list(pool.map(S, inputs))
+        assert calls, "the parallel kernel did not run"
+        for x, out in zip(inputs, concurrent, strict=True):
+            np.testing.assert_array_equal(out, S(x))
+    finally:
+        monkeypatch.undo()
+        fftw_plans.refresh_settings()
