@@ -22,6 +22,7 @@ from numbascat.backend_api import Backend, FilterRole
 from numbascat.backends import fftw_plans as fp
 from numbascat.backends import numba_kernels as nk
 from numbascat.backends.info import NUMBA
+from numbascat.backends.numpy_backend import NumpyArrays
 
 __all__ = ["NumbaBackend", "PreparedStack", "threadsafe_parallel"]
 
@@ -133,29 +134,10 @@ class PreparedStack:
         return self.doubled
 
 
-class NumbaBackend(Backend):
+class NumbaBackend(NumpyArrays, Backend):
     """Fast CPU backend on numpy arrays: pyFFTW plans plus numba kernels."""
 
     info = NUMBA
-
-    # ------------------------------------------------------------------ array world
-    def is_array(self, x):
-        return isinstance(x, np.ndarray)
-
-    def real_dtype(self, x):
-        return np.dtype(x.dtype).type(0).real.dtype
-
-    def concatenate(self, arrays, axis):
-        return np.concatenate(arrays, axis=axis)
-
-    def take(self, x, indices, axis):
-        return np.take(x, indices, axis=axis)
-
-    def to_numpy(self, x):
-        return np.asarray(x)
-
-    def from_numpy(self, x):
-        return x
 
     # ------------------------------------------------------------------ FFT floor hooks
     def fft_recording(self):

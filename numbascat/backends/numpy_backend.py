@@ -17,10 +17,8 @@ def _axes(d: int) -> tuple[int, ...]:
     return tuple(range(-d, 0))
 
 
-class NumpyBackend(Backend):
-    """Reference backend on numpy arrays (CPU, scipy.fft)."""
-
-    info = NUMPY
+class NumpyArrays:
+    """The array-world operations shared by the backends computing on numpy arrays."""
 
     def is_array(self, x):
         return isinstance(x, np.ndarray)
@@ -33,6 +31,18 @@ class NumpyBackend(Backend):
 
     def take(self, x, indices, axis):
         return np.take(x, indices, axis=axis)
+
+    def to_numpy(self, x):
+        return np.asarray(x)
+
+    def from_numpy(self, x):
+        return x
+
+
+class NumpyBackend(NumpyArrays, Backend):
+    """Reference backend on numpy arrays (CPU, scipy.fft)."""
+
+    info = NUMPY
 
     def prepare_filters(self, filters, dtype, role=FilterRole.WAVELET):
         filters = np.asarray(filters)
@@ -88,9 +98,3 @@ class NumpyBackend(Backend):
     def quadrature_modulus(self, x_hat, d, axis):
         u = np.abs(self.ifft(x_hat, d))
         return np.sqrt(np.sum(u * u, axis=axis))
-
-    def to_numpy(self, x):
-        return np.asarray(x)
-
-    def from_numpy(self, x):
-        return x
