@@ -228,18 +228,6 @@ class NumbaBackend(NumpyArrays, Backend):
     def multiply(self, x_hat, filters, d):
         return self.multiply_subsample(x_hat, filters, (1,) * d, d)
 
-    def subsample(self, x_hat, k):
-        d = len(k)
-        lead = x_hat.shape[:-d]
-        split = []
-        for n, kk in zip(x_hat.shape[-d:], k, strict=True):
-            split += [kk, n // kk]
-        y = x_hat.reshape(lead + tuple(split))
-        period_axes = tuple(len(lead) + 2 * i for i in range(d))
-        out = y.sum(axis=period_axes)
-        out *= 1.0 / _prod(k)
-        return out
-
     def real(self, x):
         return np.ascontiguousarray(x.real)
 

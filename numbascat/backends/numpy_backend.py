@@ -32,6 +32,16 @@ class NumpyArrays:
     def take(self, x, indices, axis):
         return np.take(x, indices, axis=axis)
 
+    def subsample(self, x_hat, k):
+        d = len(k)
+        lead = x_hat.shape[:-d]
+        split = []
+        for n, kk in zip(x_hat.shape[-d:], k, strict=True):
+            split += [kk, n // kk]
+        y = x_hat.reshape(lead + tuple(split))
+        period_axes = tuple(len(lead) + 2 * i for i in range(d))
+        return y.mean(axis=period_axes)
+
     def to_numpy(self, x):
         return np.asarray(x)
 
@@ -73,16 +83,6 @@ class NumpyBackend(NumpyArrays, Backend):
 
     def multiply(self, x_hat, filters, d):
         return x_hat[(Ellipsis, None) + (slice(None),) * d] * filters
-
-    def subsample(self, x_hat, k):
-        d = len(k)
-        lead = x_hat.shape[:-d]
-        split = []
-        for n, kk in zip(x_hat.shape[-d:], k, strict=True):
-            split += [kk, n // kk]
-        y = x_hat.reshape(lead + tuple(split))
-        period_axes = tuple(len(lead) + 2 * i for i in range(d))
-        return y.mean(axis=period_axes)
 
     def real(self, x):
         return np.ascontiguousarray(x.real)
