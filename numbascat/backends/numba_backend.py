@@ -23,6 +23,12 @@ from numbascat.backends import fftw_plans as fp
 from numbascat.backends import numba_kernels as nk
 from numbascat.backends.info import NUMBA
 from numbascat.backends.numpy_backend import NumpyArrays
+from numbascat.backends.support import (
+    SupportRuns,
+    periodised_segments,
+    relative_tolerance,
+    support_runs,
+)
 
 __all__ = ["NumbaBackend", "PreparedStack", "threadsafe_parallel"]
 
@@ -106,13 +112,28 @@ class PreparedStack:
 
     ``data`` holds the filters cast to the signal precision (real stays real); for
     :attr:`FilterRole.LOWPASS` stacks ``sym`` holds their Hermitian-symmetrised version.
+    ``support`` lists where the filters that the kernels read (``sym`` when present, else
+    ``data``) are not negligible (:mod:`numbascat.backends.support`).
     """
 
-    __slots__ = ("data", "d", "doubled", "role", "sym")
+    __slots__ = ("_segments", "d", "data", "doubled", "role", "support", "sym")
 
     def __init__(self, data: np.ndarray, d: int, role: str, sym: np.ndarray | None):
         self.data, self.d, self.role, self.sym = data, d, role, sym
         self.doubled = None
+        used = self.canonical("data" if sym is None else "sym")
+        self.support: SupportRuns = support_runs(np.abs(used),
+                                                 relative_tolerance(used.real.dtype))
+        self._segments: dict = {}
+
+    def segments(self, Nk: int, keep: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The support cut for periodising rows of length N to ``Nk`` (cached per call shape)."""
+        key = (Nk, keep)
+        value = self._segments.get(key)
+        if value is None:
+            value = periodised_segments(self.support, self.shape[-1], Nk, keep)
+            self._segments[key] = value  # a race only computes the same value twice
+        return value
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -258,12 +279,16 @@ class NumbaBackend(NumpyArrays, Backend):
         out = fp.empty((B, F, L // k3[0], M // k3[1], N // k3[2]), x_hat.dtype)
         scale = 1.0 / _prod(k3)
         f = filters.canonical()
+        sup = filters.support
         if np.iscomplexobj(f):
-            nk.multiply_periodise_complex(X, f, N, *k3, scale, out)
+            nk.multiply_periodise_complex(_fview(X), _fview(f), sup.ptr, sup.runs, N, *k3, scale,
+                                          _fview(out))
         else:
             kernel = (nk.multiply_periodise_real_par if _parallel_kernel_pays(out.nbytes, B * F)
                       else nk.multiply_periodise_real)
-            kernel(_fview(X), filters.canonical_doubled(), N, *k3, scale, _fview(out))
+            ptr, seg = filters.segments(N // k3[2])
+            kernel(_fview(X), filters.canonical_doubled(), ptr, seg, sup.mirror_span, N, *k3,
+                   scale, _fview(out))
         return out.reshape(lead + (F,) + tuple(n // kk for n, kk in zip(s, k, strict=True)))
 
     def lowpass_irfft(self, x_hat, phi, k, d, s):
@@ -283,13 +308,16 @@ class NumbaBackend(NumpyArrays, Backend):
         X = np.ascontiguousarray(x_hat).reshape((B, L, M, N // 2 + 1))
         half = fp.empty((B, Lk, Mk, Nk // 2 + 1), x_hat.dtype)
         scale = 1.0 / (_prod(k3) * Lk * Mk * Nk)  # periodisation mean and irfft's 1/N
-        f = phi.canonical("sym")[0]
+        f = phi.canonical("sym")
+        sup = phi.support
         if np.iscomplexobj(f):
             full = fp.empty((B, 1, Lk, Mk, Nk), x_hat.dtype)
-            nk.multiply_periodise_complex(X, f[None], N, *k3, scale, full)
+            nk.multiply_periodise_complex(_fview(X), _fview(f), sup.ptr, sup.runs, N, *k3, scale,
+                                          _fview(full))
             half[...] = full[:, 0, :, :, : Nk // 2 + 1]
         else:
-            nk.lowpass_half_real(_fview(X), f, N, *k3, scale, _fview(half))
+            ptr, seg = phi.segments(Nk, Nk // 2 + 1)
+            nk.lowpass_half_real(_fview(X), f[0], ptr, seg, N, *k3, scale, _fview(half))
         out = fp.empty((B,) + s_low, self.real_dtype(x_hat))
         fp.execute("irfft", half.reshape((B,) + s_low[:-1] + (Nk // 2 + 1,)), out, d)
         return out.reshape(lead + s_low)
@@ -328,7 +356,7 @@ class NumbaBackend(NumpyArrays, Backend):
         shape = x_hat.shape
         P, A, Q = _prod(shape[:axis]), shape[axis], _prod(shape[axis + 1:])
         out = np.empty((P, Q), self.real_dtype(x_hat))
-        nk.quadrature_scaled(_fview(t.reshape((P, A, Q))), 1.0 / _prod(s), out)
+        nk.quadrature_scaled(_fview(t.reshape((P, A, Q))), np.ones(A), 1.0 / _prod(s), out)
         return out.reshape(shape[:axis] + shape[axis + 1:])
 
     def assemble(self, blocks, order):

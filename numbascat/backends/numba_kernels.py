@@ -21,79 +21,99 @@ __all__ = ["lowpass_half_real", "modulus_scaled", "multiply_periodise_complex",
 
 
 @njit(cache=True)
-def _full_spectrum(Xv, b, N, full):
-    """Write the full spectrum of signal ``b`` (float view, (L, M, 2N)) into ``full``."""
-    L, M = full.shape[0], full.shape[1]
-    Nh = N // 2 + 1
+def _mirror_rows(Xv, b, N, span, mirror):
+    """Columns ``c`` in ``span[a, r]`` (all at or past ``N//2 + 1``) of signal ``b``'s full
+    spectrum, ``X[a, r, c] = conj(X[-a, -r, N - c])``, into ``mirror`` (L, M, 2N) float."""
+    L, M = mirror.shape[0], mirror.shape[1]
     for a in range(L):
         an = (L - a) % L
         for r in range(M):
-            rn = (M - r) % M
-            xr = Xv[b, a, r]
-            xn = Xv[b, an, rn]
-            row = full[a, r]
-            for t in range(2 * Nh):
-                row[t] = xr[t]
-            for c in range(Nh, N):
+            lo, hi = span[a, r, 0], span[a, r, 1]
+            if lo >= hi:
+                continue
+            xn = Xv[b, an, (M - r) % M]
+            row = mirror[a, r]
+            for c in range(lo, hi):
                 m = N - c
                 row[2 * c] = xn[2 * m]
                 row[2 * c + 1] = -xn[2 * m + 1]
 
 
+#: Signals processed together by the real kernels: per-segment bookkeeping is paid once per
+#: block, and a block of small spectra stays in cache across the filters.
+SIGNAL_BLOCK = 16
+
+
 @njit(cache=True)
-def _mp_signal(Xv, f2, b, N, k0, k1, k2, scale, ov, full):
-    """All filters for signal ``b`` of :func:`multiply_periodise_real`."""
+def _mp_block(Xv, f2, ptr, seg, span, b0, b1, N, k0, k1, k2, scale, ov, mirror):
+    """Signals ``b0:b1`` of :func:`multiply_periodise_real` (``mirror``: (>= b1-b0, L, M, 2N))."""
     F, L, M = f2.shape[0], f2.shape[1], f2.shape[2]
     Lk, Mk, Nk = L // k0, M // k1, N // k2
     n2 = 2 * Nk
-    _full_spectrum(Xv, b, N, full)
+    for b in range(b0, b1):
+        _mirror_rows(Xv, b, N, span, mirror[b - b0])
     for fi in range(F):
-        o = ov[b, fi]
-        for a in range(Lk):
-            for r in range(Mk):
-                orow = o[a, r]
-                for t in range(n2):
-                    orow[t] = 0.0
-        for a in range(L):
-            ao = a % Lk
-            for r in range(M):
-                xr = full[a, r]
-                fr = f2[fi, a, r]
-                orow = o[ao, r % Mk]
-                for q in range(k2):
-                    # Slices indexed from 0 let LLVM prove the indices non-negative and vectorise.
-                    xs = xr[q * n2:(q + 1) * n2]
-                    fs = fr[q * n2:(q + 1) * n2]
-                    for t in range(n2):
-                        orow[t] += xs[t] * fs[t]
-        if scale != 1.0:
+        for b in range(b0, b1):
+            o = ov[b, fi]
             for a in range(Lk):
                 for r in range(Mk):
                     orow = o[a, r]
                     for t in range(n2):
-                        orow[t] *= scale
+                        orow[t] = 0.0
+        for a in range(L):
+            ao = a % Lk
+            for r in range(M):
+                row = (fi * L + a) * M + r
+                ro = r % Mk
+                fr = f2[fi, a, r]
+                for p in range(ptr[row], ptr[row + 1]):
+                    s, e, j = 2 * seg[p, 0], 2 * seg[p, 1], 2 * seg[p, 2]
+                    fs = fr[s:e]
+                    mirrored = seg[p, 3] != 0
+                    for b in range(b0, b1):
+                        # Slices indexed from 0 let LLVM vectorise the loop.
+                        xs = mirror[b - b0, a, r, s:e] if mirrored else Xv[b, a, r, s:e]
+                        os_ = ov[b, fi, ao, ro, j:j + e - s]
+                        for t in range(e - s):
+                            os_[t] += xs[t] * fs[t]
+        if scale != 1.0:
+            for b in range(b0, b1):
+                o = ov[b, fi]
+                for a in range(Lk):
+                    for r in range(Mk):
+                        orow = o[a, r]
+                        for t in range(n2):
+                            orow[t] *= scale
 
 
 @njit(cache=True)
-def multiply_periodise_real(Xv, f2, N, k0, k1, k2, scale, ov):
+def multiply_periodise_real(Xv, f2, ptr, seg, span, N, k0, k1, k2, scale, ov):
     """Filter a half spectrum by a real stack and periodise, writing full spectra.
 
     Xv : (B, L, M, 2*(N//2+1)) float view of the half spectrum.
     f2 : (F, L, M, 2N) real filters with every value repeated twice (re and im lanes).
+    ptr, seg : the stack's support cut for this periodisation
+        (:func:`~numbascat.backends.support.periodised_segments`); only those entries are
+        multiplied, the rest of the filter is negligible. span : the support's ``mirror_span``.
     ov : (B, F, L//k0, M//k1, 2*(N//k2)) float view of the complex output, overwritten with
         ``scale * sum over periods of X * f``.
     """
-    full = np.empty((f2.shape[1], f2.shape[2], 2 * N), Xv.dtype)
-    for b in range(Xv.shape[0]):
-        _mp_signal(Xv, f2, b, N, k0, k1, k2, scale, ov, full)
+    B = Xv.shape[0]
+    mirror = np.empty((min(B, SIGNAL_BLOCK), f2.shape[1], f2.shape[2], 2 * N), Xv.dtype)
+    for b0 in range(0, B, SIGNAL_BLOCK):
+        _mp_block(Xv, f2, ptr, seg, span, b0, min(B, b0 + SIGNAL_BLOCK), N, k0, k1, k2, scale,
+                  ov, mirror)
 
 
 @njit(cache=True, parallel=True)
-def multiply_periodise_real_par(Xv, f2, N, k0, k1, k2, scale, ov):
-    """:func:`multiply_periodise_real` with the signals spread over threads."""
-    for b in prange(Xv.shape[0]):
-        full = np.empty((f2.shape[1], f2.shape[2], 2 * N), Xv.dtype)
-        _mp_signal(Xv, f2, b, N, k0, k1, k2, scale, ov, full)
+def multiply_periodise_real_par(Xv, f2, ptr, seg, span, N, k0, k1, k2, scale, ov):
+    """:func:`multiply_periodise_real` with the signal blocks spread over threads."""
+    B = Xv.shape[0]
+    for i in prange((B + SIGNAL_BLOCK - 1) // SIGNAL_BLOCK):
+        b0 = i * SIGNAL_BLOCK
+        mirror = np.empty((SIGNAL_BLOCK, f2.shape[1], f2.shape[2], 2 * N), Xv.dtype)
+        _mp_block(Xv, f2, ptr, seg, span, b0, min(B, b0 + SIGNAL_BLOCK), N, k0, k1, k2, scale,
+                  ov, mirror)
 
 
 @njit(cache=True, parallel=True)
@@ -109,67 +129,103 @@ def warm_parallel() -> None:
 
 
 @njit(cache=True)
-def multiply_periodise_complex(X, f, N, k0, k1, k2, scale, out):
-    """As :func:`multiply_periodise_real` for complex filters, on complex arrays.
+def multiply_periodise_complex(Xv, fv, ptr, runs, N, k0, k1, k2, scale, ov):
+    """As :func:`multiply_periodise_real` for complex filters.
 
-    X : (B, L, M, N//2+1) complex; f : (F, L, M, N) complex; out : (B, F, L//k0, M//k1, N//k2).
+    Xv : (B, L, M, 2*(N//2+1)) float view; fv : (F, L, M, 2N) float view of the complex
+    filters; ov : (B, F, L//k0, M//k1, 2*(N//k2)) float view of the output. Columns past the
+    half are read by Hermitian symmetry, so no full spectrum is built.
     """
-    B, F, L, M = X.shape[0], f.shape[0], f.shape[1], f.shape[2]
+    B, F, L, M = Xv.shape[0], fv.shape[0], fv.shape[1], fv.shape[2]
     Nh = N // 2 + 1
     Lk, Mk, Nk = L // k0, M // k1, N // k2
-    out[:] = 0
+    unfolded = Lk == L and Mk == M and Nk == N
     for b in range(B):
         for fi in range(F):
+            o = ov[b, fi]
+            if not unfolded:
+                o[:] = 0.0
             for a in range(L):
                 ao, an = a % Lk, (L - a) % L
                 for r in range(M):
                     ro, rn = r % Mk, (M - r) % M
-                    for c in range(N):
-                        if c < Nh:
-                            x = X[b, a, r, c]
-                        else:
-                            x = np.conj(X[b, an, rn, N - c])
-                        out[b, fi, ao, ro, c % Nk] += x * f[fi, a, r, c]
-    out *= scale
+                    orow = o[ao, ro]
+                    if unfolded:
+                        # Each output row has one source row: zero it while it is in cache.
+                        for t in range(2 * N):
+                            orow[t] = 0.0
+                    row = (fi * L + a) * M + r
+                    xr = Xv[b, a, r]
+                    xn = Xv[b, an, rn]
+                    fr = fv[fi, a, r]
+                    for p in range(ptr[row], ptr[row + 1]):
+                        s, e = runs[p, 0], runs[p, 1]
+                        while s < e:
+                            base = (s // Nk) * Nk
+                            stop = min(e, base + Nk)
+                            # Direct half: columns below Nh.
+                            for c in range(s, min(stop, Nh)):
+                                xre, xim = xr[2 * c], xr[2 * c + 1]
+                                fre, fim = fr[2 * c], fr[2 * c + 1]
+                                j = c - base
+                                orow[2 * j] += xre * fre - xim * fim
+                                orow[2 * j + 1] += xre * fim + xim * fre
+                            # Mirrored half: X[c] = conj(X[-c]).
+                            for c in range(max(s, Nh), stop):
+                                m = N - c
+                                xre, xim = xn[2 * m], -xn[2 * m + 1]
+                                fre, fim = fr[2 * c], fr[2 * c + 1]
+                                j = c - base
+                                orow[2 * j] += xre * fre - xim * fim
+                                orow[2 * j + 1] += xre * fim + xim * fre
+                            s = stop
+            if scale != 1.0:
+                for a in range(Lk):
+                    for r in range(Mk):
+                        orow = o[a, r]
+                        for t in range(2 * Nk):
+                            orow[t] *= scale
 
 
 @njit(cache=True)
-def lowpass_half_real(Xv, f, N, k0, k1, k2, scale, ov):
+def lowpass_half_real(Xv, f, ptr, seg, N, k0, k1, k2, scale, ov):
     """Filter a half spectrum by one real (symmetrised) filter, periodise, keep the half.
 
     Xv : (B, L, M, 2*(N//2+1)) float view; f : (L, M, N) real, Hermitian-symmetric;
+    ptr, seg : its support cut for this periodisation, keeping output columns below
+        ``(N//k2)//2 + 1`` (:func:`~numbascat.backends.support.periodised_segments`);
     ov : (B, L//k0, M//k1, 2*((N//k2)//2+1)) float view of the low-resolution half spectrum.
     """
     B, L, M = Xv.shape[0], f.shape[0], f.shape[1]
-    Nh = N // 2 + 1
-    Lk, Mk, Nk = L // k0, M // k1, N // k2
-    Nkh = Nk // 2 + 1
+    Lk, Mk = L // k0, M // k1
     ov[:] = 0.0
-    for b in range(B):
-        o = ov[b]
+    for b0 in range(0, B, SIGNAL_BLOCK):
+        b1 = min(B, b0 + SIGNAL_BLOCK)
         for a in range(L):
             ao, an = a % Lk, (L - a) % L
             for r in range(M):
                 ro, rn = r % Mk, (M - r) % M
-                xr = Xv[b, a, r]
-                xn = Xv[b, an, rn]
                 fr = f[a, r]
-                orow = o[ao, ro]
-                for q in range(k2):
-                    base = q * Nk
-                    lo = min(Nkh, max(0, Nh - base))
-                    xs = xr[2 * base:2 * (base + lo)]
-                    fs = fr[base:base + lo]
-                    for j in range(lo):
-                        fv = fs[j]
-                        orow[2 * j] += xs[2 * j] * fv
-                        orow[2 * j + 1] += xs[2 * j + 1] * fv
-                    for j in range(lo, Nkh):
-                        c = base + j
-                        m = N - c
-                        fv = fr[c]
-                        orow[2 * j] += xn[2 * m] * fv
-                        orow[2 * j + 1] -= xn[2 * m + 1] * fv
+                for p in range(ptr[a * M + r], ptr[a * M + r + 1]):
+                    s, e, j0 = seg[p, 0], seg[p, 1], seg[p, 2]
+                    fs = fr[s:e]
+                    n = e - s
+                    if seg[p, 3]:
+                        # Past the half: X[c] = conj(X[-c]), read backwards from column N - s.
+                        for b in range(b0, b1):
+                            xn = Xv[b, an, rn]
+                            os_ = ov[b, ao, ro, 2 * j0:2 * (j0 + n)]
+                            for t in range(n):
+                                m = N - s - t
+                                os_[2 * t] += xn[2 * m] * fs[t]
+                                os_[2 * t + 1] -= xn[2 * m + 1] * fs[t]
+                    else:
+                        for b in range(b0, b1):
+                            xs = Xv[b, a, r, 2 * s:2 * e]
+                            os_ = ov[b, ao, ro, 2 * j0:2 * (j0 + n)]
+                            for t in range(n):
+                                os_[2 * t] += xs[2 * t] * fs[t]
+                                os_[2 * t + 1] += xs[2 * t + 1] * fs[t]
     ov *= scale
 
 
@@ -183,19 +239,26 @@ def modulus_scaled(tv, scale, out):
 
 
 @njit(cache=True)
-def quadrature_scaled(tv, scale, out):
-    """``out[p, q] = scale * sqrt(sum_a |t[p, a, q]|^2)``; ``tv`` (P, A, 2Q) float view."""
+def quadrature_scaled(tv, weights, scale, out):
+    """``out[p, q] = scale * sqrt(sum_a weights[a] |t[p, a, q]|^2)``; ``tv`` (P, A, 2Q) float
+    view, ``weights`` (A,) float64."""
     P, A, Q = tv.shape[0], tv.shape[1], out.shape[1]
+    block = 2048  # columns per pass: the accumulator and A input blocks stay in cache
+    acc = np.empty(block, dtype=np.float64)
     for p in range(P):
-        acc = np.zeros(Q, dtype=np.float64)
-        for a in range(A):
-            row = tv[p, a]
-            for q in range(Q):
-                re = np.float64(row[2 * q])
-                im = np.float64(row[2 * q + 1])
-                acc[q] += re * re + im * im
-        for q in range(Q):
-            out[p, q] = np.sqrt(acc[q]) * scale
+        for q0 in range(0, Q, block):
+            n = min(block, Q - q0)
+            acc[:n] = 0.0
+            for a in range(A):
+                row = tv[p, a, 2 * q0:2 * (q0 + n)]
+                w = weights[a]
+                for q in range(n):
+                    re = np.float64(row[2 * q])
+                    im = np.float64(row[2 * q + 1])
+                    acc[q] += w * (re * re + im * im)
+            dst = out[p, q0:q0 + n]
+            for q in range(n):
+                dst[q] = np.sqrt(acc[q]) * scale
 
 
 @njit(cache=True)
