@@ -270,6 +270,22 @@ class Backend:
         """
         raise NotImplementedError
 
+    def wavelet_quadrature(self, x_hat: Any, filters: Any, d: int, powers: tuple[float, ...],
+                           keep_modulus: bool = True) -> tuple[Any, Any]:
+        """The 3D transform's step: ``u = sqrt(sum_f |ifft(x_hat * filters[f])|**2)`` and the
+        integrals ``sum(u**q)`` for ``q`` in ``powers``.
+
+        ``x_hat``: real spectrum of ``(B, *s)``; ``filters``: prepared complex stack ``(F, *s)``
+        (the ``2l+1`` orders of a solid harmonic, or one filter). Returns ``(u, sums)`` with
+        ``u`` of shape ``(B, *s)`` (``None`` unless ``keep_modulus``) and ``sums`` of shape
+        ``(B, len(powers))``. Backends may fuse the steps or skip work the filters make
+        redundant (the numba backend pairs orders ``m`` and ``-m``), with identical results
+        to the signal precision.
+        """
+        y = self.multiply_subsample(x_hat, filters, (1,) * d, d)
+        u = self.quadrature_modulus(y, d, axis=-d - 1)
+        return (u if keep_modulus else None), self.sum_powers(u, powers, d)
+
     def assemble(self, blocks: list, order: Any) -> Any:
         """Join path blocks ``(B, c_i, ...)`` along axis 1 and reorder the channels.
 

@@ -153,6 +153,7 @@ class _Checker:
                 if all(kk == 1 for kk in k):
                     self.close(f"multiply({label} filters)", b.multiply(X, pf, d),
                                self.np_ref(ref.multiply(Xr, pr, d)), self.cdtype)
+        self.check_wavelet_quadrature(d, s, x, X, complex_f)
         full = self.cplx(_LEAD + (3,) + s)
         self.close("subsample", b.subsample(b.from_numpy(full), k),
                    self.np_ref(ref.subsample(self.ref_arr(full), k)), self.cdtype)
@@ -165,6 +166,30 @@ class _Checker:
             want = self.np_ref(ref.lowpass_irfft(Xr, pr, k, d, s))
             assert want.shape == _LEAD + s_low
             self.close(f"lowpass_irfft({label} filter)", got, want, self.dtype)
+
+    def check_wavelet_quadrature(self, d, s, x, X, f):
+        """``wavelet_quadrature`` on a random complex stack and on one whose outer rows are
+        conjugate mirrors (``f2[k] = conj(f0[-k])``, as the solid harmonics' orders +-m)."""
+        b = self.b
+        axes = tuple(range(-d, 0))
+        mirrored = np.conj(f[0])
+        for axis in axes:
+            mirrored = np.take(mirrored, (-np.arange(s[axis])) % s[axis], axis=axis)
+        paired = np.stack([f[0], f[1], mirrored])
+        powers = (0.5, 1.0, 2.0)
+        x_full = np.fft.fftn(x.astype(np.float64), axes=axes)
+        for label, stack in (("random", f), ("conjugate pairs", paired)):
+            stack = stack.astype(self.cdtype)
+            y = np.fft.ifftn(np.expand_dims(x_full, -d - 1) * stack, axes=axes)
+            u_want = np.sqrt(np.sum(np.abs(y) ** 2, axis=-d - 1))
+            sums_want = np.stack([np.sum(u_want ** q, axis=axes) for q in powers], axis=-1)
+            pf = b.prepare_filters(stack, self.dtype, FilterRole.WAVELET)
+            u, sums = b.wavelet_quadrature(X, pf, d, powers, True)
+            self.close(f"wavelet_quadrature({label}, u)", u, u_want, self.dtype)
+            self.close(f"wavelet_quadrature({label}, sums)", sums, sums_want, self.dtype)
+            none, sums = b.wavelet_quadrature(X, pf, d, powers, False)
+            assert none is None, "wavelet_quadrature(keep_modulus=False) must return None"
+            self.close(f"wavelet_quadrature({label}, sums only)", sums, sums_want, self.dtype)
 
     def check_pointwise(self, d, s):
         b = self.b

@@ -39,6 +39,8 @@ PLANNERS = {"estimate": "FFTW_ESTIMATE", "measure": "FFTW_MEASURE",
             "patient": "FFTW_PATIENT", "exhaustive": "FFTW_EXHAUSTIVE"}
 _DIRECTION = {"rfft": "FFTW_FORWARD", "fft": "FFTW_FORWARD",
               "irfft": "FFTW_BACKWARD", "ifft": "FFTW_BACKWARD"}
+#: Suffix of the plan kind of an in-place transform (input and output are one array).
+INPLACE = "_inplace"
 _WISDOM_MAGIC = b"NUMBASCAT-FFTW-WISDOM-1\n"
 #: Smaller transforms run on one thread: waking FFTW's workers costs more than it saves there
 #: (measured ~20x slower on a busy 2-core machine for 32x32 images).
@@ -209,7 +211,10 @@ def _make_plan(kind, in_shape, in_dtype, out_shape, out_dtype, d, threads):
     # reuses the first one's wisdom, hence the same algorithm and bit-identical results.
     with _planner_lock:
         _load_wisdom()
-        a, b = empty(in_shape, in_dtype), empty(out_shape, out_dtype)
+        inplace = kind.endswith(INPLACE)
+        kind = kind.removesuffix(INPLACE)
+        a = empty(in_shape, in_dtype)
+        b = a if inplace else empty(out_shape, out_dtype)
         # Only the inverse real transform may destroy its input (FFTW requires it for d > 1);
         # the others must leave the caller's arrays intact.
         flags = (settings().planner,) + (("FFTW_DESTROY_INPUT",) if kind == "irfft" else ())
@@ -227,8 +232,11 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int) -> np.ndarray:
     """Run the unnormalised transform ``kind`` over the trailing ``d`` axes: ``inp`` -> ``out``.
 
     Both arrays must come from :func:`empty` / :func:`aligned`. ``'irfft'`` destroys ``inp``.
+    Passing the same array as ``inp`` and ``out`` runs the complex transforms in place.
     Returns ``out``.
     """
+    if inp is out:
+        kind += INPLACE
     threads = settings().threads
     if threads > 1 and max(inp.size, out.size) < THREADS_MIN_ELEMENTS:
         threads = 1
@@ -258,12 +266,13 @@ def replayer(keys: list):
     buffers = {}
     for key in keys:
         if key not in buffers:
-            _, in_shape, in_dtype, out_shape, out_dtype, _, _ = key
+            kind, in_shape, in_dtype, out_shape, out_dtype, _, _ = key
             inp = empty(in_shape, np.dtype(in_dtype))
             inp.view(inp.real.dtype)[...] = np.random.default_rng(0).standard_normal(
                 inp.view(inp.real.dtype).shape)
-            buffers[key] = (inp, empty(out_shape, np.dtype(out_dtype)))
-    calls = [(key[0], *buffers[key], key[5]) for key in keys]
+            out = inp if kind.endswith(INPLACE) else empty(out_shape, np.dtype(out_dtype))
+            buffers[key] = (inp, out)
+    calls = [(key[0].removesuffix(INPLACE), *buffers[key], key[5]) for key in keys]
 
     def run():
         for kind, inp, out, d in calls:

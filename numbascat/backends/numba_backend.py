@@ -107,6 +107,30 @@ def _symmetrise(filters: np.ndarray, d: int) -> np.ndarray:
     return 0.5 * (filters + np.conj(flipped))
 
 
+#: Largest deviation from an exact conjugate pairing accepted for float32 filters, relative to
+#: the stack's peak: a few float32 roundings (the banks are computed per order and rounded).
+PAIRING_TOLERANCE_FLOAT32 = 2.0 ** -20
+
+
+def _conjugate_pairs(f: np.ndarray, real_dtype) -> bool:
+    """Whether rows ``i`` and ``F-1-i`` of the complex stack ``f`` (F, L, M, N) satisfy
+    ``f[F-1-i][k] = s_i conj(f[i][-k])`` with ``s_i = +-1``, for every ``i < F // 2``."""
+    F = f.shape[0]
+    if F < 2 or not np.iscomplexobj(f):
+        return False
+    tol = (PAIRING_TOLERANCE_FLOAT32 if np.dtype(real_dtype) == np.float32 else 0.0)
+    limit = tol * float(np.abs(f).max())
+    for i in range(F // 2):
+        mirrored = f[i]
+        for axis in range(3):
+            mirrored = np.take(mirrored, _neg_index(f.shape[axis + 1]), axis=axis)
+        mirrored = np.conj(mirrored)
+        partner = f[F - 1 - i]
+        if not any(float(np.abs(partner - sign * mirrored).max()) <= limit for sign in (1, -1)):
+            return False
+    return True
+
+
 class PreparedStack:
     """A filter stack ``(F, *s)`` on the numba backend.
 
@@ -116,7 +140,8 @@ class PreparedStack:
     ``data``) are not negligible (:mod:`numbascat.backends.support`).
     """
 
-    __slots__ = ("_segments", "d", "data", "doubled", "role", "support", "sym")
+    __slots__ = ("_quadrature", "_rows", "_segments", "d", "data", "doubled", "role", "support",
+                 "sym")
 
     def __init__(self, data: np.ndarray, d: int, role: str, sym: np.ndarray | None):
         self.data, self.d, self.role, self.sym = data, d, role, sym
@@ -125,6 +150,41 @@ class PreparedStack:
         self.support: SupportRuns = support_runs(np.abs(used),
                                                  relative_tolerance(used.real.dtype))
         self._segments: dict = {}
+        self._quadrature = None
+        self._rows: dict = {}
+
+    def row(self, i: int) -> PreparedStack:
+        """Filter ``i`` alone, as a stack ``(1, *s)`` (cached)."""
+        value = self._rows.get(i)
+        if value is None:
+            value = self._rows[i] = PreparedStack(self.data[i:i + 1], self.d, self.role,
+                                                  None if self.sym is None else
+                                                  self.sym[i:i + 1])
+        return value
+
+    def quadrature_rows(self):
+        """``(stack, weights)`` giving the same quadrature modulus as the whole stack.
+
+        For real signals, a pair of filters with ``f_j[k] = +-conj(f_i[-k])`` gives
+        ``|ifft(X f_j)| = |ifft(X f_i)|`` (X is Hermitian). The solid harmonics pair orders
+        ``m`` and ``-m`` this way on even grids, so the quadrature over the ``2l+1`` orders
+        needs only ``m = 0..l``, those with ``m > 0`` counted twice: ``(2l+1)/(l+1)`` fewer
+        products and inverse FFTs. The pairing is checked on the filters themselves (rows
+        ``i`` and ``F-1-i``), to a few float32 roundings of the peak for float32 signals and
+        exactly for float64; otherwise the whole stack is returned with unit weights.
+        """
+        if self._quadrature is None:
+            F = self.shape[0]
+            half = _conjugate_pairs(self.canonical(), self.data.real.dtype)
+            if half:
+                kept = PreparedStack(self.data[F // 2:], self.d, self.role, None)
+                weights = np.full(F - F // 2, 2.0)
+                if F % 2:
+                    weights[0] = 1.0  # the unpaired middle row (m = 0)
+                self._quadrature = (kept, weights)
+            else:
+                self._quadrature = (self, np.ones(F))
+        return self._quadrature
 
     def segments(self, Nk: int, keep: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The support cut for periodising rows of length N to ``Nk`` (cached per call shape)."""
@@ -358,6 +418,27 @@ class NumbaBackend(NumpyArrays, Backend):
         out = np.empty((P, Q), self.real_dtype(x_hat))
         nk.quadrature_scaled(_fview(t.reshape((P, A, Q))), np.ones(A), 1.0 / _prod(s), out)
         return out.reshape(shape[:axis] + shape[axis + 1:])
+
+    def wavelet_quadrature(self, x_hat, filters, d, powers, keep_modulus=True):
+        if not isinstance(filters, PreparedStack) or not np.iscomplexobj(filters.data):
+            return super().wavelet_quadrature(x_hat, filters, d, powers, keep_modulus)
+        stack, weights = filters.quadrature_rows()
+        lead, s = x_hat.shape[:-d], stack.shape[1:]
+        B, n = _prod(lead), _prod(s)
+        # One filter at a time, inverse FFT in place: the working set is two signals' worth
+        # per item instead of 2(2l+1), which keeps large grids in cache.
+        acc = fp.empty((B, n), np.float64)
+        for row, weight in enumerate(weights):
+            y = self.multiply_subsample(x_hat, stack.row(row), (1,) * d, d).reshape((B,) + s)
+            fp.execute("ifft", y, y, d)
+            nk.accumulate_squares(_fview(y.reshape((B, n))), float(weight), row == 0, acc)
+            del y
+        real = self.real_dtype(x_hat)
+        u = np.empty((B, n) if keep_modulus else (1, 1), real)
+        sums = np.empty((B, len(powers)), real)
+        nk.root_powers(acc, 1.0 / n, np.asarray(powers, dtype=np.float64), keep_modulus, u, sums)
+        return ((u.reshape(lead + s) if keep_modulus else None),
+                sums.reshape(lead + (len(powers),)))
 
     def assemble(self, blocks, order):
         order = np.asarray(order)

@@ -16,8 +16,8 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = ["lowpass_half_real", "modulus_scaled", "multiply_periodise_complex",
-           "multiply_periodise_real", "multiply_periodise_real_par", "quadrature_scaled",
-           "sum_powers"]
+           "multiply_periodise_real", "multiply_periodise_real_par", "accumulate_squares",
+           "root_powers", "quadrature_scaled", "sum_powers"]
 
 
 @njit(cache=True)
@@ -262,24 +262,105 @@ def quadrature_scaled(tv, weights, scale, out):
 
 
 @njit(cache=True)
+def _sum8(t, n):
+    """``sum(t[:n])`` with eight independent running sums: they overlap in the pipeline
+    without reassociating anything the compiler must keep in order (no ``fastmath``)."""
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+    body = n - n % 8
+    for k in range(0, body, 8):
+        a0 += t[k]
+        a1 += t[k + 1]
+        a2 += t[k + 2]
+        a3 += t[k + 3]
+        a4 += t[k + 4]
+        a5 += t[k + 5]
+        a6 += t[k + 6]
+        a7 += t[k + 7]
+    rest = 0.0
+    for k in range(body, n):
+        rest += t[k]
+    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + rest
+
+
+@njit(cache=True)
+def _add_powers(vals, n, powers, totals, tmp):
+    """``totals[i] += sum(vals[:n] ** powers[i])`` in float64 (``tmp``: float64 scratch).
+
+    The powers go to ``tmp`` first, a loop that vectorises, then are summed.
+    """
+    for i in range(powers.shape[0]):
+        q = powers[i]
+        if q == 1.0:
+            for k in range(n):
+                tmp[k] = np.float64(vals[k])
+        elif q == 2.0:
+            for k in range(n):
+                v = np.float64(vals[k])
+                tmp[k] = v * v
+        elif q == 0.5:
+            for k in range(n):
+                tmp[k] = np.sqrt(np.float64(vals[k]))
+        else:
+            for k in range(n):
+                tmp[k] = np.float64(vals[k]) ** q
+        totals[i] += _sum8(tmp, n)
+
+
+@njit(cache=True)
+def accumulate_squares(tv, weight, first, acc):
+    """``acc[p, q] (+)= weight * |t[p, q]|^2`` in float64; ``tv`` (P, 2Q) float view,
+    ``acc`` (P, Q); ``first`` overwrites instead of adding."""
+    P, Q = acc.shape
+    for p in range(P):
+        row = tv[p]
+        dst = acc[p]
+        if first:
+            for q in range(Q):
+                re = np.float64(row[2 * q])
+                im = np.float64(row[2 * q + 1])
+                dst[q] = weight * (re * re + im * im)
+        else:
+            for q in range(Q):
+                re = np.float64(row[2 * q])
+                im = np.float64(row[2 * q + 1])
+                dst[q] += weight * (re * re + im * im)
+
+
+@njit(cache=True)
+def root_powers(acc, scale, powers, keep, u, sums):
+    """``v = scale * sqrt(acc[p])`` rounded to the precision of ``sums``; ``u[p] = v`` when
+    ``keep`` (``u`` (P, Q)); ``sums[p, i] = sum_q v[q] ** powers[i]`` (float64 sums)."""
+    P, Q = acc.shape
+    block = 2048
+    vals = np.empty(block, dtype=sums.dtype)
+    tmp = np.empty(block, dtype=np.float64)
+    totals = np.empty(powers.shape[0], dtype=np.float64)
+    for p in range(P):
+        totals[:] = 0.0
+        for q0 in range(0, Q, block):
+            n = min(block, Q - q0)
+            src = acc[p, q0:q0 + n]
+            for q in range(n):
+                vals[q] = np.sqrt(src[q]) * scale
+            if keep:
+                dst = u[p, q0:q0 + n]
+                for q in range(n):
+                    dst[q] = vals[q]
+            _add_powers(vals, n, powers, totals, tmp)
+        for i in range(powers.shape[0]):
+            sums[p, i] = totals[i]
+
+
+@njit(cache=True)
 def sum_powers(x, powers, out):
     """``out[b, i] = sum_n x[b, n] ** powers[i]`` accumulated in float64; x (B, n)."""
+    block = 2048
+    tmp = np.empty(block, dtype=np.float64)
+    totals = np.empty(powers.shape[0], dtype=np.float64)
     for b in range(x.shape[0]):
-        row = x[b]
+        totals[:] = 0.0
+        for n0 in range(0, x.shape[1], block):
+            n = min(block, x.shape[1] - n0)
+            _add_powers(x[b, n0:n0 + n], n, powers, totals, tmp)
         for i in range(powers.shape[0]):
-            q = powers[i]
-            acc = 0.0
-            if q == 1.0:
-                for n in range(row.shape[0]):
-                    acc += row[n]
-            elif q == 2.0:
-                for n in range(row.shape[0]):
-                    v = np.float64(row[n])
-                    acc += v * v
-            elif q == 0.5:
-                for n in range(row.shape[0]):
-                    acc += np.sqrt(np.float64(row[n]))
-            else:
-                for n in range(row.shape[0]):
-                    acc += np.float64(row[n]) ** q
-            out[b, i] = acc
+            out[b, i] = totals[i]
