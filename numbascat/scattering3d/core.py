@@ -9,6 +9,7 @@ full grid, so the batch is processed in chunks whose largest temporary is bounde
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +21,6 @@ __all__ = ["DEFAULT_BLOCK_BYTES", "Plan3D", "make_plan", "scattering3d"]
 
 #: Default bound on the largest temporary of one batched operation, in bytes.
 DEFAULT_BLOCK_BYTES = 32 * 2 ** 20
-
-_FULL = (1, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -48,16 +47,15 @@ def make_plan(params) -> Plan3D:
                   params.integral_powers, params.paths)
 
 
-def _wavelet_modulus(u_hat, backend: Backend, filters, plan: Plan3D, l: int, j: int):
-    """``|u * psi_{l,j}|``: real spectrum ``(b, M, N, O)`` -> real signal ``(b, M, N, O)``."""
+def _wavelet_modulus(u_hat, backend: Backend, filters, plan: Plan3D, l: int, j: int,
+                     keep_modulus: bool):
+    """``|u * psi_{l,j}|`` and its integrals: real spectrum ``(b, M, N, O)`` -> (real signal
+    ``(b, M, N, O)`` or None, sums ``(b, n_powers)``)."""
     name = filter_name(l, j)
-    if plan.rotation_covariant:
-        y = backend.multiply_subsample(u_hat, filters.get(name), _FULL, 3)
-        return backend.quadrature_modulus(y, 3, axis=-4)
-    # Kymatio's non-covariant transform keeps filter index 0, i.e. m = -l.
-    y = backend.multiply_subsample(u_hat, filters.get(name, 0, 1), _FULL, 3)
-    u = backend.ifft_modulus(y, 3)
-    return backend.reshape(u, (backend.shape(u)[0],) + plan.shape)
+    # The rotation-covariant modulus takes the 2l+1 orders m in quadrature; Kymatio's
+    # non-covariant transform keeps filter index 0 alone, i.e. m = -l.
+    stack = filters.get(name) if plan.rotation_covariant else filters.get(name, 0, 1)
+    return backend.wavelet_quadrature(u_hat, stack, 3, plan.powers, keep_modulus)
 
 
 def _scatter_block(x, backend: Backend, filters, plan: Plan3D):
@@ -68,21 +66,23 @@ def _scatter_block(x, backend: Backend, filters, plan: Plan3D):
     J = plan.J
     blocks, indices = [], []
 
-    def emit(u, path, l):
-        blocks.append(backend.reshape(backend.sum_powers(u, plan.powers, 3), (b, 1, n_powers)))
+    def emit(sums, path, l):
+        blocks.append(backend.reshape(sums, (b, 1, n_powers)))
         indices.append(channel[(path, l)])
 
     x_hat = backend.rfft(x, 3)
     for l in range(plan.L + 1):
         for j1 in range(J + 1):
-            u1 = _wavelet_modulus(x_hat, backend, filters, plan, l, j1)
-            emit(u1, (j1,), l)
-            if plan.max_order < 2 or j1 == J:
+            second = plan.max_order >= 2 and j1 < J
+            u1, sums = _wavelet_modulus(x_hat, backend, filters, plan, l, j1, second)
+            emit(sums, (j1,), l)
+            if not second:
                 continue
             u1_hat = backend.rfft(u1, 3)
             del u1
             for j2 in range(j1 + 1, J + 1):
-                emit(_wavelet_modulus(u1_hat, backend, filters, plan, l, j2), (j1, j2), l)
+                _, sums = _wavelet_modulus(u1_hat, backend, filters, plan, l, j2, False)
+                emit(sums, (j1, j2), l)
             del u1_hat
     order = np.argsort(np.asarray(indices))
     return backend.assemble(blocks, order)
@@ -92,7 +92,7 @@ def batch_chunk(plan: Plan3D, real_itemsize: int, block_bytes: int) -> int:
     """Signals per chunk: the ``2L+1`` complex spectra of one signal (and as much again for
     the inverse FFT) must fit in ``block_bytes``; at least 1."""
     m_rows = 2 * plan.L + 1 if plan.rotation_covariant else 1
-    per_signal = 2 * m_rows * int(np.prod(plan.shape)) * 2 * real_itemsize
+    per_signal = 2 * m_rows * math.prod(plan.shape) * 2 * real_itemsize
     return max(1, block_bytes // per_signal)
 
 
