@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import hashlib
 import os
 import platform
@@ -31,6 +32,8 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+
+from numbascat.backends import workspace
 
 __all__ = ["FFTSettings", "aligned", "clear_plans", "empty", "execute", "recording",
            "refresh_settings", "replayer", "settings", "wisdom_path"]
@@ -104,6 +107,7 @@ def refresh_settings() -> FFTSettings:
 
 
 # ---------------------------------------------------------------------------------- arrays
+@functools.cache
 def _alignment() -> int:
     import pyfftw
 
@@ -116,8 +120,6 @@ def empty(shape, dtype) -> np.ndarray:
     Large arrays are recycled through :mod:`numbascat.backends.workspace` once nothing
     references them, which saves faulting in fresh pages on every call.
     """
-    from numbascat.backends import workspace
-
     return workspace.empty(shape, dtype, _alignment())
 
 

@@ -16,6 +16,8 @@ complex64 end to end; float64 signals run in double.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from numbascat.backend_api import Backend, FilterRole
@@ -77,7 +79,7 @@ def threadsafe_parallel() -> bool:
 
 
 def _prod(shape) -> int:
-    return int(np.prod(shape, dtype=np.int64))
+    return math.prod(shape)
 
 
 def _canon(s: tuple[int, ...]) -> tuple[int, int, int]:
@@ -145,7 +147,7 @@ class PreparedStack:
 
     def __init__(self, data: np.ndarray, d: int, role: str, sym: np.ndarray | None):
         self.data, self.d, self.role, self.sym = data, d, role, sym
-        self.doubled = None
+        self.doubled: dict = {}
         used = self.canonical("data" if sym is None else "sym")
         self.support: SupportRuns = support_runs(np.abs(used),
                                                  relative_tolerance(used.real.dtype))
@@ -208,11 +210,17 @@ class PreparedStack:
         arr = getattr(self, which)
         return arr.reshape((arr.shape[0],) + _canon(arr.shape[1:]))
 
-    def canonical_doubled(self) -> np.ndarray:
-        """A real stack as (F, L, M, 2N), each value twice: it multiplies interleaved re/im."""
-        if self.doubled is None:
-            self.doubled = np.repeat(self.canonical(), 2, axis=-1)
-        return self.doubled
+    def canonical_doubled(self, scale: float = 1.0) -> np.ndarray:
+        """A real stack as (F, L, M, 2N), each value twice (it multiplies interleaved re/im),
+        times ``scale`` (a periodisation's ``1/prod(k)``, cached per value)."""
+        value = self.doubled.get(scale)
+        if value is None:
+            base = self.doubled.get(1.0)
+            if base is None:
+                base = self.doubled[1.0] = np.repeat(self.canonical(), 2, axis=-1)
+            value = base if scale == 1.0 else base * base.dtype.type(scale)
+            self.doubled[scale] = value
+        return value
 
 
 class NumbaBackend(NumpyArrays, Backend):
@@ -347,8 +355,7 @@ class NumbaBackend(NumpyArrays, Backend):
             kernel = (nk.multiply_periodise_real_par if _parallel_kernel_pays(out.nbytes, B * F)
                       else nk.multiply_periodise_real)
             ptr, seg = filters.segments(N // k3[2])
-            kernel(_fview(X), filters.canonical_doubled(), ptr, seg, sup.mirror_span, N, *k3,
-                   scale, _fview(out))
+            kernel(_fview(X), filters.canonical_doubled(scale), ptr, seg, N, *k3, _fview(out))
         return out.reshape(lead + (F,) + tuple(n // kk for n, kk in zip(s, k, strict=True)))
 
     def lowpass_irfft(self, x_hat, phi, k, d, s):

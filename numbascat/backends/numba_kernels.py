@@ -20,100 +20,87 @@ __all__ = ["lowpass_half_real", "modulus_scaled", "multiply_periodise_complex",
            "root_powers", "quadrature_scaled", "sum_powers"]
 
 
-@njit(cache=True)
-def _mirror_rows(Xv, b, N, span, mirror):
-    """Columns ``c`` in ``span[a, r]`` (all at or past ``N//2 + 1``) of signal ``b``'s full
-    spectrum, ``X[a, r, c] = conj(X[-a, -r, N - c])``, into ``mirror`` (L, M, 2N) float."""
-    L, M = mirror.shape[0], mirror.shape[1]
-    for a in range(L):
-        an = (L - a) % L
-        for r in range(M):
-            lo, hi = span[a, r, 0], span[a, r, 1]
-            if lo >= hi:
-                continue
-            xn = Xv[b, an, (M - r) % M]
-            row = mirror[a, r]
-            for c in range(lo, hi):
-                m = N - c
-                row[2 * c] = xn[2 * m]
-                row[2 * c + 1] = -xn[2 * m + 1]
-
-
 #: Signals processed together by the real kernels: per-segment bookkeeping is paid once per
 #: block, and a block of small spectra stays in cache across the filters.
 SIGNAL_BLOCK = 16
 
 
 @njit(cache=True)
-def _mp_block(Xv, f2, ptr, seg, span, b0, b1, N, k0, k1, k2, scale, ov, mirror):
-    """Signals ``b0:b1`` of :func:`multiply_periodise_real` (``mirror``: (>= b1-b0, L, M, 2N))."""
+def _mp_block(Xv, f2, ptr, seg, b0, b1, N, k0, k1, k2, ov):
+    """Signals ``b0:b1`` of :func:`multiply_periodise_real`."""
     F, L, M = f2.shape[0], f2.shape[1], f2.shape[2]
     Lk, Mk, Nk = L // k0, M // k1, N // k2
-    n2 = 2 * Nk
+    # Flat views and row offsets: per segment and signal only two 1D slices are made, which
+    # matters when rows are short (small images, deep periodisation).
+    xf, of = Xv.reshape(-1), ov.reshape(-1)
+    x_row, o_row = Xv.shape[3], 2 * Nk
+    x_sig, o_sig = L * M * x_row, F * Lk * Mk * o_row
     for b in range(b0, b1):
-        _mirror_rows(Xv, b, N, span, mirror[b - b0])
-    for fi in range(F):
-        for b in range(b0, b1):
-            o = ov[b, fi]
-            for a in range(Lk):
-                for r in range(Mk):
-                    orow = o[a, r]
-                    for t in range(n2):
-                        orow[t] = 0.0
-        for a in range(L):
-            ao = a % Lk
-            for r in range(M):
+        of[b * o_sig:(b + 1) * o_sig] = 0.0
+    # Rows outermost: a row of the block's spectra is read from memory once and stays in
+    # cache while every filter uses it.
+    for a in range(L):
+        ao, an = a % Lk, (L - a) % L
+        for r in range(M):
+            x_at = (a * M + r) * x_row
+            xn_at = (an * M + (M - r) % M) * x_row  # the row holding X[-a, -r, :]
+            for fi in range(F):
                 row = (fi * L + a) * M + r
-                ro = r % Mk
                 fr = f2[fi, a, r]
+                o_at = fi * Lk * Mk * o_row + (ao * Mk + r % Mk) * o_row
                 for p in range(ptr[row], ptr[row + 1]):
-                    s, e, j = 2 * seg[p, 0], 2 * seg[p, 1], 2 * seg[p, 2]
-                    fs = fr[s:e]
-                    mirrored = seg[p, 3] != 0
-                    for b in range(b0, b1):
-                        # Slices indexed from 0 let LLVM vectorise the loop.
-                        xs = mirror[b - b0, a, r, s:e] if mirrored else Xv[b, a, r, s:e]
-                        os_ = ov[b, fi, ao, ro, j:j + e - s]
-                        for t in range(e - s):
-                            os_[t] += xs[t] * fs[t]
-        if scale != 1.0:
-            for b in range(b0, b1):
-                o = ov[b, fi]
-                for a in range(Lk):
-                    for r in range(Mk):
-                        orow = o[a, r]
-                        for t in range(n2):
-                            orow[t] *= scale
+                    sc, ec, j = seg[p, 0], seg[p, 1], 2 * seg[p, 2]
+                    n = 2 * (ec - sc)
+                    fs = fr[2 * sc:2 * ec]
+                    if seg[p, 3]:
+                        # Past the half: X[c] = conj(X[N - c]), read backwards; xs holds the
+                        # columns N - ec + 1 .. N - sc.
+                        nc = ec - sc
+                        for b in range(b0, b1):
+                            src = xn_at + b * x_sig + 2 * (N - ec + 1)
+                            xs = xf[src:src + n]
+                            dst = o_at + b * o_sig + j
+                            os_ = of[dst:dst + n]
+                            for t in range(nc):
+                                m = nc - 1 - t
+                                os_[2 * t] += xs[2 * m] * fs[2 * t]
+                                os_[2 * t + 1] -= xs[2 * m + 1] * fs[2 * t + 1]
+                    else:
+                        for b in range(b0, b1):
+                            src = x_at + b * x_sig + 2 * sc
+                            xs = xf[src:src + n]
+                            dst = o_at + b * o_sig + j
+                            os_ = of[dst:dst + n]
+                            for t in range(n):
+                                os_[t] += xs[t] * fs[t]
 
 
 @njit(cache=True)
-def multiply_periodise_real(Xv, f2, ptr, seg, span, N, k0, k1, k2, scale, ov):
+def multiply_periodise_real(Xv, f2, ptr, seg, N, k0, k1, k2, ov):
     """Filter a half spectrum by a real stack and periodise, writing full spectra.
 
     Xv : (B, L, M, 2*(N//2+1)) float view of the half spectrum.
-    f2 : (F, L, M, 2N) real filters with every value repeated twice (re and im lanes).
+    f2 : (F, L, M, 2N) real filters with every value repeated twice (re and im lanes), already
+        multiplied by the periodisation's ``1 / (k0 k1 k2)`` (exact for the powers of two every
+        transform uses).
     ptr, seg : the stack's support cut for this periodisation
         (:func:`~numbascat.backends.support.periodised_segments`); only those entries are
-        multiplied, the rest of the filter is negligible. span : the support's ``mirror_span``.
+        multiplied, the rest of the filter is negligible.
     ov : (B, F, L//k0, M//k1, 2*(N//k2)) float view of the complex output, overwritten with
-        ``scale * sum over periods of X * f``.
+        the mean over periods of ``X * f``.
     """
     B = Xv.shape[0]
-    mirror = np.empty((min(B, SIGNAL_BLOCK), f2.shape[1], f2.shape[2], 2 * N), Xv.dtype)
     for b0 in range(0, B, SIGNAL_BLOCK):
-        _mp_block(Xv, f2, ptr, seg, span, b0, min(B, b0 + SIGNAL_BLOCK), N, k0, k1, k2, scale,
-                  ov, mirror)
+        _mp_block(Xv, f2, ptr, seg, b0, min(B, b0 + SIGNAL_BLOCK), N, k0, k1, k2, ov)
 
 
 @njit(cache=True, parallel=True)
-def multiply_periodise_real_par(Xv, f2, ptr, seg, span, N, k0, k1, k2, scale, ov):
+def multiply_periodise_real_par(Xv, f2, ptr, seg, N, k0, k1, k2, ov):
     """:func:`multiply_periodise_real` with the signal blocks spread over threads."""
     B = Xv.shape[0]
     for i in prange((B + SIGNAL_BLOCK - 1) // SIGNAL_BLOCK):
         b0 = i * SIGNAL_BLOCK
-        mirror = np.empty((SIGNAL_BLOCK, f2.shape[1], f2.shape[2], 2 * N), Xv.dtype)
-        _mp_block(Xv, f2, ptr, seg, span, b0, min(B, b0 + SIGNAL_BLOCK), N, k0, k1, k2, scale,
-                  ov, mirror)
+        _mp_block(Xv, f2, ptr, seg, b0, min(B, b0 + SIGNAL_BLOCK), N, k0, k1, k2, ov)
 
 
 @njit(cache=True, parallel=True)

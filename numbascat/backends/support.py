@@ -39,16 +39,12 @@ class SupportRuns:
     """Column runs of a stack ``(F, L, M, N)``.
 
     Row ``i = (f * L + a) * M + r`` has runs ``runs[ptr[i]:ptr[i + 1]]``, each ``(start, stop)``
-    with ``0 <= start < stop <= N``, sorted and disjoint. ``rows_used[a, r]`` says whether any
-    filter of the stack has a run in row ``(a, r)``; ``mirror_span[a, r] = (lo, hi)`` bounds the
-    columns ``>= N//2 + 1`` (those a half spectrum lacks) that any run of row ``(a, r)`` covers,
-    ``lo == hi`` when none. ``fraction`` is the share of entries kept.
+    with ``0 <= start < stop <= N``, sorted and disjoint. ``fraction`` is the share of entries
+    kept.
     """
 
-    ptr: np.ndarray          # (F * L * M + 1,) int64
-    runs: np.ndarray         # (R, 2) int64
-    rows_used: np.ndarray    # (L, M) bool
-    mirror_span: np.ndarray  # (L, M, 2) int64
+    ptr: np.ndarray   # (F * L * M + 1,) int64
+    runs: np.ndarray  # (R, 2) int64
     fraction: float
 
 
@@ -74,25 +70,8 @@ def support_runs(magnitude: np.ndarray, rel_tol: float, merge_gap: int = MERGE_G
     ptr = np.zeros(rows.shape[0] + 1, dtype=np.int64)
     np.cumsum(counts, out=ptr[1:])
     runs = np.stack([starts, stops], axis=1).astype(np.int64).reshape(-1, 2)
-    rows_used = mask.any(axis=(0, 3))
     kept = int((runs[:, 1] - runs[:, 0]).sum()) if len(runs) else 0
-    return SupportRuns(ptr, runs, rows_used, _mirror_span(start_row, runs, L, M, N),
-                       kept / max(1, mask.size))
-
-
-def _mirror_span(run_rows: np.ndarray, runs: np.ndarray, L: int, M: int, N: int) -> np.ndarray:
-    """Per row ``(a, r)``: the column span ``[lo, hi)`` of the runs' parts at ``>= N//2 + 1``."""
-    Nh = N // 2 + 1
-    lo = np.full(L * M, N, dtype=np.int64)
-    hi = np.full(L * M, N, dtype=np.int64)
-    if len(runs):
-        starts = np.maximum(runs[:, 0], Nh)
-        mirrored = starts < runs[:, 1]
-        where = run_rows[mirrored] % (L * M)
-        np.minimum.at(lo, where, starts[mirrored])
-        hi[:] = lo
-        np.maximum.at(hi, where, runs[mirrored, 1])
-    return np.stack([lo, hi], axis=1).reshape(L, M, 2)
+    return SupportRuns(ptr, runs, kept / max(1, mask.size))
 
 
 def periodised_segments(support: SupportRuns, N: int, Nk: int, keep: int | None = None

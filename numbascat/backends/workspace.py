@@ -12,6 +12,7 @@ The pool is bounded (:data:`MAX_BYTES` per thread, least recently used dropped f
 """
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -40,8 +41,8 @@ def _pool() -> OrderedDict:
 def empty(shape: tuple[int, ...], dtype, alignment: int) -> np.ndarray:
     """An uninitialised C-contiguous ``alignment``-byte-aligned array, recycled when possible."""
     dtype = np.dtype(dtype)
-    shape = tuple(int(n) for n in shape)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    shape = tuple(map(int, shape))
+    nbytes = math.prod(shape) * dtype.itemsize
     if MAX_BYTES <= 0 or nbytes < (1 << 16):  # small arrays are cheap: numpy's cache is enough
         return _view(_raw(nbytes, alignment), nbytes, shape, dtype, alignment)
     pool = _pool()
