@@ -320,9 +320,10 @@ def time_calls(fn, repeat: int) -> list[float]:
     return times
 
 
-def fft_floor_replay(case: Case) -> tuple[Any, str | None]:
+def fft_floor_replay(case: Case, cold: bool = False) -> tuple[Any, str | None]:
     """``(replay, None)``: a callable running only the FFTs of one forward pass of ``case``
-    (``numbascat.fft_floor.record_ffts``), warmed up; ``(None, why)`` where there is none."""
+    (``numbascat.fft_floor.record_ffts``; ``cold``: on data out of cache), warmed up;
+    ``(None, why)`` where there is none."""
     if case.engine.backend not in FLOOR_BACKENDS:
         return None, (f"no FFT floor for backend {case.engine.backend!r} (measured for "
                       f"{', '.join(FLOOR_BACKENDS)})")
@@ -332,19 +333,25 @@ def fft_floor_replay(case: Case) -> tuple[Any, str | None]:
         if exc.name not in ("numbascat.fft_floor", "numbascat"):
             raise
         return None, "numbascat.fft_floor is not available in this version"
-    _, replay = record_ffts(case.transform, case.x)
+    _, replay = record_ffts(case.transform, case.x, cold)
     replay()
     return replay, None
 
 
-def time_with_floor(case: Case, repeat: int,
-                    floor: bool = True) -> tuple[list[float], list[float] | None, str | None]:
+def time_with_floor(case: Case, repeat: int, floor: bool | str = True
+                    ) -> tuple[list[float], list[float] | None, str | None]:
     """Forward times, FFT-floor times (or None) and why there is no floor.
+
+    ``floor``: True or ``"warm"`` for the warm FFT floor, ``"cold"`` for the cold one (see
+    :mod:`numbascat.fft_floor`), False for none.
 
     Forward calls and FFT replays alternate, so that both see the same machine load and their
     ratio stays meaningful on a busy machine.
     """
-    replay, why = fft_floor_replay(case) if floor else (None, "floor not requested")
+    if floor not in (True, False, "warm", "cold"):
+        raise ValueError(f"floor must be True, False, 'warm' or 'cold', got {floor!r}")
+    replay, why = (fft_floor_replay(case, cold=floor == "cold") if floor
+                   else (None, "floor not requested"))
     forward, floor_times = [], []
     for _ in range(int(repeat)):
         forward += time_calls(case.run, 1)
@@ -377,8 +384,9 @@ class Measurement:
 
 
 def measure(workload: Workload | str, engine: Engine | str, batch_kind: str | None = None,
-            repeat: int = 5, floor: bool = True) -> Measurement:
-    """Build, warm up and time one case: median of ``repeat`` calls and the FFT floor."""
+            repeat: int = 5, floor: bool | str = True) -> Measurement:
+    """Build, warm up and time one case: median of ``repeat`` calls and the FFT floor
+    (``floor``: see :func:`time_with_floor`)."""
     if int(repeat) < 1:
         raise ValueError(f"repeat must be >= 1, got {repeat!r}")
     case = build_case(workload, engine, batch_kind)

@@ -8,8 +8,14 @@ call planned pyFFTW objects directly) expose two hooks, used when present:
 
 - ``backend.fft_recording()``: a context manager yielding a list that receives one record per
   FFT executed inside it;
-- ``backend.fft_replayer(records)``: a callable that runs those FFTs again on preallocated
-  arrays.
+- ``backend.fft_replayer(records, cold)``: a callable that runs those FFTs again on
+  preallocated arrays.
+
+Two floors: *warm* (default) reuses one buffer per FFT shape, so every replayed transform of a
+small problem runs from cache: a strict lower bound, which a traversal cannot reach once its
+FFT inputs are produced by other stages. *Cold* cycles each shape through distinct buffers
+(about twice a last-level cache), so every FFT reads data that is not in cache, as in a real
+pass over large signals.
 
 For any other backend the public ``rfft``/``irfft``/``fft``/``ifft`` methods are wrapped while
 the transform runs once, and replayed on random arrays of the recorded shapes and dtypes.
@@ -49,14 +55,17 @@ def _wrapped_methods(backend):
                 delattr(backend, op)  # unshadow the class methods
 
 
-def _generic_replayer(backend, calls):
+def _generic_replayer(backend, calls, cold=False):
     rng = np.random.default_rng(0)
-    prepared = []
+    prepared, shared = [], {}
     for op, shape, dtype, args in calls:
-        data = rng.standard_normal(shape)
-        if dtype.kind == "c":
-            data = data + 1j * rng.standard_normal(shape)
-        prepared.append((getattr(backend, op), backend.from_numpy(data.astype(dtype)), args))
+        key = (op, shape, dtype, args)
+        if cold or key not in shared:
+            data = rng.standard_normal(shape)
+            if dtype.kind == "c":
+                data = data + 1j * rng.standard_normal(shape)
+            shared[key] = backend.from_numpy(data.astype(dtype))
+        prepared.append((getattr(backend, op), shared[key], args))
 
     def run():
         for method, x, args in prepared:
@@ -65,20 +74,20 @@ def _generic_replayer(backend, calls):
     return run
 
 
-def record_ffts(transform, x):
+def record_ffts(transform, x, cold: bool = False):
     """Run ``transform(x)`` once and return ``(records, replay)``: the FFTs it performed and a
-    callable that performs exactly those FFTs again."""
+    callable that performs exactly those FFTs again (``cold``: on data out of cache)."""
     backend = transform.backend
     if hasattr(backend, "fft_recording") and hasattr(backend, "fft_replayer"):
         with backend.fft_recording() as records:
             transform(x)
-        return list(records), backend.fft_replayer(list(records))
+        return list(records), backend.fft_replayer(list(records), cold)
     with _wrapped_methods(backend) as calls:
         transform(x)
-    return list(calls), _generic_replayer(backend, calls)
+    return list(calls), _generic_replayer(backend, calls, cold)
 
 
-def fft_floor(transform, x, repeat: int = 5, reduce=min) -> float:
+def fft_floor(transform, x, repeat: int = 5, reduce=min, cold: bool = False) -> float:
     """Seconds spent by the FFTs of one ``transform(x)`` call, replayed alone.
 
     Parameters
@@ -89,11 +98,13 @@ def fft_floor(transform, x, repeat: int = 5, reduce=min) -> float:
         Number of timed replays (after one untimed warm-up).
     reduce : callable
         Combines the replay times (``min`` by default; ``statistics.median`` also works).
+    cold : bool
+        Replay on data out of cache (see the module docstring) instead of warm buffers.
     """
     if repeat < 1:
         raise ValueError(f"repeat must be >= 1, got {repeat}")
     transform(x)  # plans, filters and JIT are made outside the recording
-    _, replay = record_ffts(transform, x)
+    _, replay = record_ffts(transform, x, cold)
     replay()
     times = []
     for _ in range(repeat):

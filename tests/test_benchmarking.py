@@ -174,3 +174,28 @@ def test_jax_and_tensorflow_cases_run_on_their_arrays(engine, module):
     assert type(case.x).__module__.split(".")[0] in (module, "jaxlib")
     reference = bm.build_case(TINY_2D, "numpy").run()
     np.testing.assert_allclose(np.asarray(case.run()), reference, rtol=1e-4, atol=1e-5)
+
+
+def test_cold_floor_replays_the_same_transforms_on_more_buffers():
+    import numpy as np
+
+    import numbascat
+    from numbascat.backends import fftw_plans
+    from numbascat.fft_floor import fft_floor, record_ffts
+
+    S = numbascat.Scattering1D(J=3, shape=64, frontend="numpy", backend="numba")
+    x = np.random.default_rng(0).standard_normal((4, 64)).astype(np.float32)
+    S(x)
+    records, warm = record_ffts(S, x)
+    _, cold = record_ffts(S, x, cold=True)
+    for replay in (warm, cold):  # each replay runs exactly the recorded transforms again
+        with fftw_plans.recording() as calls:
+            replay()
+        assert calls == records
+    assert fft_floor(S, x, repeat=2, cold=True) > 0
+
+
+def test_floor_kind_is_checked():
+    case = bm.build_case(bm.get_workload("1d-eeg"), "numpy", "cpu")
+    with pytest.raises(ValueError, match="floor must be"):
+        bm.time_with_floor(case, 1, floor="hot")

@@ -24,6 +24,7 @@ import contextlib
 import contextvars
 import functools
 import hashlib
+import math
 import os
 import platform
 import struct
@@ -263,18 +264,43 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int) -> np.ndarray:
     return out
 
 
-def replayer(keys: list):
-    """A callable running the recorded transforms ``keys`` again, on preallocated arrays."""
-    buffers = {}
+#: Bytes of distinct buffers a cold replay cycles through per transform shape: twice a large
+#: last-level cache, so that no replayed transform finds its data in cache.
+COLD_BYTES = 64 * 2 ** 20
+
+
+def replayer(keys: list, cold: bool = False):
+    """A callable running the recorded transforms ``keys`` again, on preallocated arrays.
+
+    Warm (default): one pair of arrays per transform shape, reused by every call of that
+    shape, so small problems run from cache: a lower bound. ``cold``: each call of a shape
+    takes the next of several pairs (up to :data:`COLD_BYTES` per shape, never more than its
+    number of calls), so a transform finds its input out of cache, as a traversal does when
+    each FFT works on fresh data.
+    """
+    rng = np.random.default_rng(0)
+    counts: dict = {}
     for key in keys:
-        if key not in buffers:
-            kind, in_shape, in_dtype, out_shape, out_dtype, _, _ = key
+        counts[key] = counts.get(key, 0) + 1
+    pools: dict = {}
+    for key, count in counts.items():
+        kind, in_shape, in_dtype, out_shape, out_dtype, _, _ = key
+        inplace = kind.endswith(INPLACE)
+        pair_bytes = (math.prod(in_shape) * np.dtype(in_dtype).itemsize
+                      + (0 if inplace else math.prod(out_shape) * np.dtype(out_dtype).itemsize))
+        copies = min(count, max(1, COLD_BYTES // max(pair_bytes, 1))) if cold else 1
+        pairs = []
+        for _ in range(copies):
             inp = empty(in_shape, np.dtype(in_dtype))
-            inp.view(inp.real.dtype)[...] = np.random.default_rng(0).standard_normal(
-                inp.view(inp.real.dtype).shape)
-            out = inp if kind.endswith(INPLACE) else empty(out_shape, np.dtype(out_dtype))
-            buffers[key] = (inp, out)
-    calls = [(key[0].removesuffix(INPLACE), *buffers[key], key[5]) for key in keys]
+            view = inp.view(inp.real.dtype)
+            view[...] = rng.standard_normal(view.shape)
+            pairs.append((inp, inp if inplace else empty(out_shape, np.dtype(out_dtype))))
+        pools[key] = pairs
+    calls, used = [], dict.fromkeys(counts, 0)
+    for key in keys:
+        pair = pools[key][used[key] % len(pools[key])]
+        used[key] += 1
+        calls.append((key[0].removesuffix(INPLACE), *pair, key[5]))
 
     def run():
         for kind, inp, out, d in calls:

@@ -233,9 +233,10 @@ class NumbaBackend(NumpyArrays, Backend):
         """Context manager yielding the list of FFTs executed inside it (see fft_floor)."""
         return fp.recording()
 
-    def fft_replayer(self, records):
-        """A callable re-running the recorded FFTs on the same plans and shapes."""
-        return fp.replayer(records)
+    def fft_replayer(self, records, cold=False):
+        """A callable re-running the recorded FFTs on the same plans and shapes (``cold``: on
+        data out of cache, see :func:`numbascat.backends.fftw_plans.replayer`)."""
+        return fp.replayer(records, cold)
 
     def prepare_filters(self, filters, dtype, role=FilterRole.WAVELET):
         filters = np.asarray(filters)

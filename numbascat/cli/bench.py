@@ -41,6 +41,10 @@ def add_parser(subparsers) -> None:
                    help="also time Kymatio 0.3 (numpy and torch frontends) with this interpreter")
     p.add_argument("--rounds", type=int, default=3, metavar="R",
                    help="alternating rounds with --vs-kymatio (default 3)")
+    p.add_argument("--floor", choices=("warm", "cold"), default="warm",
+                   help="FFT floor replayed on warm buffers (a lower bound: small FFTs run from "
+                        "cache) or on data out of cache, like a pass over large signals "
+                        "(default warm)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)
 
@@ -118,12 +122,13 @@ def render(rows: list[dict], with_kymatio: bool) -> str:
 
 
 # ---------------------------------------------------------------------------------- in process
-def _measure_in_process(workload, engine: str, batch: str | None, repeat: int) -> dict:
+def _measure_in_process(workload, engine: str, batch: str | None, repeat: int,
+                        floor: str = "warm") -> dict:
     from numbascat.benchmarking import BenchmarkUnavailable, get_engine, measure
 
     batch_kind = batch or get_engine(engine).default_batch
     try:
-        m = measure(workload, engine, batch_kind, repeat)
+        m = measure(workload, engine, batch_kind, repeat, floor=floor)
     except BenchmarkUnavailable as exc:
         return _row(workload.name, engine, workload.batch(batch_kind), note=f"skipped: {exc}")
     except Exception as exc:  # one failing row must not hide the others
@@ -155,7 +160,7 @@ def _run_subprocess(python: str, job: dict) -> tuple[dict | None, str]:
 
 
 def _measure_side_by_side(workload, engines: list[str], batch: str | None, repeat: int,
-                          rounds: int, kymatio_python: str) -> list[dict]:
+                          rounds: int, kymatio_python: str, floor: str = "warm") -> list[dict]:
     from numbascat.benchmarking import get_engine
 
     kinds = {e: batch or get_engine(e).default_batch for e in engines}
@@ -174,7 +179,7 @@ def _measure_side_by_side(workload, engines: list[str], batch: str | None, repea
             if name in stopped:
                 continue
             _progress(f"{workload.name}: {name} (round {r + 1}/{rounds})")
-            result, why = _run_subprocess(python, dict(job, floor=(r == 0)))
+            result, why = _run_subprocess(python, dict(job, floor=floor if r == 0 else False))
             if result is None or "skipped" in result:
                 stopped[name] = f"failed: {why}" if result is None else \
                     f"skipped: {result['skipped']}"
@@ -227,17 +232,19 @@ def run(args) -> int:
         if python is None:
             for engine in engines:
                 _progress(f"{workload.name}: {engine}")
-                rows.append(_measure_in_process(workload, engine, args.batch, args.repeat))
+                rows.append(_measure_in_process(workload, engine, args.batch, args.repeat,
+                                                args.floor))
         else:
             rows += _measure_side_by_side(workload, engines, args.batch, args.repeat,
-                                          args.rounds, python)
+                                          args.rounds, python, args.floor)
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
         how = (f"median of {args.rounds} process rounds x {args.repeat} calls" if python
                else f"median of {args.repeat} calls after one warm-up")
-        print(f"numbascat {__version__} bench: {how}; {os.cpu_count()} CPUs. Timings vary with "
-              f"machine load; compare runs made on a quiet machine.")
+        print(f"numbascat {__version__} bench: {how}; {args.floor} FFT floor; "
+              f"{os.cpu_count()} CPUs. Timings vary with machine load; compare runs made on a "
+              f"quiet machine.")
         if python:
             print("ratio: Kymatio's median / numbascat's (above 1: numbascat is faster).")
         print(render(rows, python is not None))

@@ -68,7 +68,7 @@ def run_job(job):
 
         try:
             m = measure(Workload.from_dict(job["workload"]), engine.partition(":")[2],
-                        job.get("batch_kind"), repeat, floor=bool(job.get("floor", True)))
+                        job.get("batch_kind"), repeat, floor=job.get("floor", True))
         except NotImplementedError as exc:  # BenchmarkUnavailable: cannot run here
             return {"skipped": str(exc)}
         return {"median_s": m.median_s, "times_s": m.times_s, "floor_s": m.floor_s,
