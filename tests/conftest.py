@@ -21,7 +21,7 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
 
 # Hypothesis profiles: "ci" (default) keeps the suite fast; "long" is the documented soak run,
 #   HYPOTHESIS_PROFILE=long NUMBASCAT_FFTW_PLANNER=estimate \
-#       python -m pytest tests/test_properties.py
+#       python -m pytest tests/test_properties.py tests/test_properties_frontends.py
 try:
     import os
 

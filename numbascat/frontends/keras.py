@@ -13,6 +13,9 @@ and ``keras.models.load_model('m.keras')`` round-trip them (``get_config`` holds
 constructor arguments, Keras's build config the input shape).
 
 Keras casts inputs to the layer's compute dtype (float32 by default); the output has that dtype.
+Integer and boolean inputs are cast to it too; numpy inputs follow the numpy frontend's policy
+first (complex, object and string arrays raise ``TypeError``; big-endian and non-contiguous
+arrays are converted).
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from typing import Any, ClassVar
 import keras
 import numpy as np
 
+from numbascat.frontends.numpy import as_real_array
 from numbascat.scattering1d.transform import Scattering1DBase
 from numbascat.scattering2d.transform import Scattering2DBase
 
@@ -73,7 +77,19 @@ class KerasFrontend(keras.layers.Layer):
         self.scattering_transform = cls(**self._transform_kwargs(tuple(input_shape[-d:])))
         super().build(input_shape)
 
+    def __call__(self, *args, **kwargs):
+        # Keras's own conversion of numpy inputs fails vaguely on object/string arrays: apply
+        # the numpy frontend's input policy first, so errors name x and its dtype.
+        if args and isinstance(args[0], np.ndarray):
+            args = (as_real_array(args[0]),) + args[1:]
+        return super().__call__(*args, **kwargs)
+
     def call(self, x):
+        dtype = keras.backend.standardize_dtype(x.dtype)
+        if keras.backend.is_int_dtype(dtype) or dtype == "bool":
+            # Keras autocasts floating inputs only: integers and booleans take the compute
+            # dtype too, so the output dtype is the layer's whatever the input.
+            x = keras.ops.cast(x, self.compute_dtype)
         return self.scattering_transform(x)
 
     def compute_output_shape(self, input_shape):

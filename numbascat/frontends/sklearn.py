@@ -36,12 +36,16 @@ _DELEGATED = frozenset({"params", "filters", "_plan", "block_bytes", "backend_so
 
 
 def _freeze(value):
-    """A comparable snapshot of a parameter value (lists become tuples, arrays bytes)."""
+    """A comparable snapshot of a parameter value (lists become tuples, arrays bytes).
+
+    Scalars keep their type: ``True == 1`` and ``2.0 == 2``, but ``J=True`` must not reuse a
+    transform built for ``J=1`` (it is invalid).
+    """
     if isinstance(value, np.ndarray):
         return ("ndarray", value.shape, value.dtype.str, value.tobytes())
     if isinstance(value, list | tuple):
         return tuple(_freeze(v) for v in value)
-    return value
+    return (type(value), value)
 
 
 class SklearnFrontend(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -106,8 +110,11 @@ class SklearnFrontend(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     # ------------------------------------------------------------------ sklearn API
     def _check_X(self, X) -> np.ndarray:
-        X = check_array(X, dtype=(np.float64, np.float32), order="C")
         expected = int(np.prod(self.signal_shape, dtype=np.int64))
+        if X is None:  # check_array would read it as the scalar NaN
+            raise ValueError(f"X must be an array-like of shape (n_samples, {expected}), got "
+                             f"None")
+        X = check_array(X, dtype=(np.float64, np.float32), order="C", input_name="X")
         if X.shape[1] != expected:
             raise ValueError(f"X has n_features = {X.shape[1]}, but {type(self).__name__} is "
                              f"expecting {expected} features as input (signals of shape "
