@@ -7,8 +7,13 @@ and zeroed on first touch: for a 10 MB spectrum that costs far more than the ker
 reusing one only when nothing else references it (its reference count shows that no array, view
 or caller still holds it), so a recycled buffer can never alias live data.
 
-The pool is bounded (:data:`MAX_BYTES` per thread, least recently used dropped first);
-``NUMBASCAT_WORKSPACE_MB=0`` turns recycling off.
+The pool is bounded (:data:`MAX_BYTES` per thread, least recently used dropped first) and
+**off by default** (``NUMBASCAT_WORKSPACE_MB=0``): a pool keeps one buffer of every size a
+pass uses, so a forward call's working memory becomes the sum of its temporaries instead of
+their largest live set (traced peaks measured on 1d-music / 2d-imagenet / 3d-headline: 139 /
+150 / 67 MB with a 512 MiB pool, 38 / 67 / 51 MB without), while glibc's allocator already
+reuses freed blocks below its mmap threshold, so no speed-up was measurable on 2 cores. Set
+``NUMBASCAT_WORKSPACE_MB`` (e.g. 512) to trade memory for fewer page faults on large grids.
 """
 from __future__ import annotations
 
@@ -22,8 +27,8 @@ import numpy as np
 
 __all__ = ["MAX_BYTES", "clear", "empty"]
 
-#: Bytes of idle buffers a thread may keep (default 512 MiB; env NUMBASCAT_WORKSPACE_MB).
-MAX_BYTES = int(float(os.environ.get("NUMBASCAT_WORKSPACE_MB", "512")) * 2 ** 20)
+#: Bytes of idle buffers a thread may keep (default 0: off; env NUMBASCAT_WORKSPACE_MB).
+MAX_BYTES = int(float(os.environ.get("NUMBASCAT_WORKSPACE_MB", "0")) * 2 ** 20)
 
 _local = threading.local()
 # References held while a buffer sits idle: the pool's list, this function's local variable and

@@ -15,8 +15,10 @@ from numbascat.backend_api import Backend
 
 __all__ = ["Plan2D", "make_plan", "scattering2d"]
 
-#: Default bound on the largest temporary of one batched operation, in bytes.
-DEFAULT_BLOCK_BYTES = 16 * 2 ** 20
+#: Default bound on the largest temporary of one batched operation, in bytes. 4 MiB: on
+#: 2d-imagenet the traced working memory of a forward call is 28 MB against 67 MB at 16 MiB,
+#: and no slower (the chunks stay closer to cache).
+DEFAULT_BLOCK_BYTES = 4 * 2 ** 20
 
 
 @dataclass(frozen=True)

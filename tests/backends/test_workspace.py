@@ -1,10 +1,14 @@
 """Recycled temporaries never alias live data."""
+import os
+
 import numpy as np
 
 from numbascat.backends import workspace
 
 
-def test_buffer_is_recycled_only_when_unreferenced():
+def test_buffer_is_recycled_only_when_unreferenced(monkeypatch):
+    monkeypatch.setattr(workspace, "MAX_BYTES", 64 << 20)
+    workspace.clear()
     a = workspace.empty((64, 1024), np.complex64, 64)
     address = a.ctypes.data
     assert address % 64 == 0 and a.flags.c_contiguous
@@ -16,6 +20,14 @@ def test_buffer_is_recycled_only_when_unreferenced():
     c = workspace.empty((1024, 64), np.complex64, 64)  # same bytes, other shape
     assert c.ctypes.data == address and c.shape == (1024, 64)
     assert b.ctypes.data != c.ctypes.data
+    workspace.clear()
+
+
+def test_recycling_is_off_by_default():
+    if "NUMBASCAT_WORKSPACE_MB" not in os.environ:
+        assert workspace.MAX_BYTES == 0
+    a = workspace.empty((1 << 18,), np.float32, 64) if workspace.MAX_BYTES == 0 else None
+    assert a is None or len(workspace._pool()) == 0
 
 
 def test_small_arrays_are_not_pooled():
