@@ -435,14 +435,16 @@ class NumbaBackend(NumpyArrays, Backend):
         B, n = _prod(lead), _prod(s)
         # One filter at a time, inverse FFT in place: the working set is two signals' worth
         # per item instead of 2(2l+1), which keeps large grids in cache.
-        acc = fp.empty((B, n), np.float64)
+        # The sum of squares is kept in the signal precision (as the reference computes it),
+        # and the modulus overwrites it in place: one real volume per item besides the row.
+        real = self.real_dtype(x_hat)
+        acc = np.empty((B, n), real)
         for row, weight in enumerate(weights):
             y = self.multiply_subsample(x_hat, stack.row(row), (1,) * d, d).reshape((B,) + s)
             fp.execute("ifft", y, y, d)
             nk.accumulate_squares(_fview(y.reshape((B, n))), float(weight), row == 0, acc)
             del y
-        real = self.real_dtype(x_hat)
-        u = np.empty((B, n) if keep_modulus else (1, 1), real)
+        u = acc if keep_modulus else np.empty((1, 1), real)
         sums = np.empty((B, len(powers)), real)
         nk.root_powers(acc, 1.0 / n, np.asarray(powers, dtype=np.float64), keep_modulus, u, sums)
         return ((u.reshape(lead + s) if keep_modulus else None),

@@ -295,8 +295,8 @@ def _add_powers(vals, n, powers, totals, tmp):
 
 @njit(cache=True)
 def accumulate_squares(tv, weight, first, acc):
-    """``acc[p, q] (+)= weight * |t[p, q]|^2`` in float64; ``tv`` (P, 2Q) float view,
-    ``acc`` (P, Q); ``first`` overwrites instead of adding."""
+    """``acc[p, q] (+)= weight * |t[p, q]|^2``, each term formed in float64; ``tv`` (P, 2Q)
+    float view, ``acc`` (P, Q) of any float precision; ``first`` overwrites instead of adding."""
     P, Q = acc.shape
     for p in range(P):
         row = tv[p]
@@ -316,7 +316,8 @@ def accumulate_squares(tv, weight, first, acc):
 @njit(cache=True)
 def root_powers(acc, scale, powers, keep, u, sums):
     """``v = scale * sqrt(acc[p])`` rounded to the precision of ``sums``; ``u[p] = v`` when
-    ``keep`` (``u`` (P, Q)); ``sums[p, i] = sum_q v[q] ** powers[i]`` (float64 sums)."""
+    ``keep`` (``u`` (P, Q), which may be ``acc`` itself); ``sums[p, i] = sum_q v[q] **
+    powers[i]`` (float64 sums)."""
     P, Q = acc.shape
     block = 2048
     vals = np.empty(block, dtype=sums.dtype)
