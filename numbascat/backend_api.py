@@ -286,6 +286,18 @@ class Backend:
         u = self.quadrature_modulus(y, d, axis=-d - 1)
         return (u if keep_modulus else None), self.sum_powers(u, powers, d)
 
+    def output_array(self, shape: tuple[int, ...], dtype: Any) -> Any:
+        """An uninitialised output ``shape`` of real ``dtype`` that a traversal fills block by
+        block with :meth:`write_channels` (no list of blocks, no copy at the end), or ``None``
+        when this backend joins blocks with :meth:`assemble` instead (the default: arrays that
+        cannot be written in place, such as autograd-tracked tensors)."""
+        return None
+
+    def write_channels(self, out: Any, block: Any, channels: list[int]) -> None:
+        """``out[:, channels] = block`` for an array from :meth:`output_array`;
+        ``block`` has shape ``(B, len(channels), ...)``."""
+        raise NotImplementedError
+
     def assemble(self, blocks: list, order: Any) -> Any:
         """Join path blocks ``(B, c_i, ...)`` along axis 1 and reorder the channels.
 

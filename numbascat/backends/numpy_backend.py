@@ -42,6 +42,16 @@ class NumpyArrays:
         period_axes = tuple(len(lead) + 2 * i for i in range(d))
         return y.mean(axis=period_axes)
 
+    def output_array(self, shape, dtype):
+        return np.empty(shape, dtype)
+
+    def write_channels(self, out, block, channels):
+        first = channels[0] if channels else 0
+        if list(channels) == list(range(first, first + len(channels))):
+            out[:, first:first + len(channels)] = block
+        else:
+            out[:, channels] = block
+
     def to_numpy(self, x):
         return np.asarray(x)
 

@@ -77,16 +77,23 @@ def scattering2d(x, backend: Backend, filters, plan: Plan2D,
         # Average at resolution r down to 2^J, drop one border pixel per side.
         k = 2 ** (J - r)
         s = (M // 2 ** r, N // 2 ** r)
-        out = backend.lowpass_irfft(u_hat, filters.get(f"phi_r{r}"), (k, k), d, s)
-        m, n = M // 2 ** J, N // 2 ** J
-        return backend.crop(out, (1, 1), (m - 1, n - 1))
+        averaged = backend.lowpass_irfft(u_hat, filters.get(f"phi_r{r}"), (k, k), d, s)
+        return backend.crop(averaged, (1, 1), (m - 1, n - 1))
 
+    m, n = M // 2 ** J, N // 2 ** J
     blocks, indices = [], []
+    # Backends that can fill an output in place get each block written as it is made: the
+    # finished coefficients are never held twice (as blocks, then joined).
+    out = backend.output_array((B, len(plan.paths), m - 2, n - 2), backend.real_dtype(x))
 
     def emit(block, paths):
         shape = backend.shape(block)
-        blocks.append(backend.reshape(block, (B, len(paths)) + shape[-2:]))
-        indices.extend(channel[p] for p in paths)
+        block = backend.reshape(block, (B, len(paths)) + shape[-2:])
+        if out is not None:
+            backend.write_channels(out, block, [channel[p] for p in paths])
+        else:
+            blocks.append(block)
+            indices.extend(channel[p] for p in paths)
 
     U0 = backend.pad(x, plan.pads) if any(sum(p) for p in plan.pads) else x
     U0_hat = backend.rfft(U0, d)
@@ -121,5 +128,7 @@ def scattering2d(x, backend: Backend, filters, plan: Plan2D,
                     emit(low(U2_hat, j2), [(n1, j2 * L + t2) for n1 in n1s for t2 in t2s])
             del U1_hat
 
+    if out is not None:
+        return out
     order = np.argsort(np.asarray(indices))
     return backend.assemble(blocks, order)
