@@ -198,6 +198,14 @@ class _Checker:
         want = np.stack([np.sum(u.astype(np.float64) ** q, axis=tuple(range(-d, 0)))
                          for q in powers], axis=-1)
         self.close("sum_powers", b.sum_powers(b.from_numpy(u), powers, d), want, self.dtype)
+        out = b.output_array((2, 5) + s, self.dtype)
+        if out is not None:  # optional: backends filling outputs in place
+            blocks = [(self.real((2, 2) + s), [3, 1]), (self.real((2, 3) + s), [0, 2, 4])]
+            want = np.empty((2, 5) + s, self.dtype)
+            for block, channels in blocks:
+                b.write_channels(out, b.from_numpy(block), channels)
+                want[:, channels] = block
+            self.close("output_array/write_channels", out, want, self.dtype)
 
     def np_ref(self, x):
         return np.asarray(self.ref.to_numpy(x))
