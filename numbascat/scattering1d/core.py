@@ -20,16 +20,22 @@ __all__ = ["DEFAULT_BLOCK_BYTES", "Plan1D", "make_plan", "scattering1d"]
 DEFAULT_BLOCK_BYTES = 16 * 2 ** 20
 
 
-def _runs(j: np.ndarray) -> list[tuple[int, int, int]]:
-    """Contiguous runs of equal ``j``: ``[(j, start, stop), ...]`` in filter order."""
-    cuts = np.flatnonzero(np.diff(j)) + 1
-    bounds = np.r_[0, cuts, len(j)].astype(int)
-    return [(int(j[a]), int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+def _runs(j: tuple[int, ...]) -> tuple[tuple[int, int, int], ...]:
+    """Contiguous runs of equal ``j``: ``((j, start, stop), ...)`` in filter order."""
+    if not j:
+        return ()
+    cuts = [i for i in range(1, len(j)) if j[i] != j[i - 1]]
+    bounds = [0] + cuts + [len(j)]
+    return tuple((j[a], a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True))
 
 
 @dataclass(frozen=True)
 class Plan1D:
-    """What the traversal needs besides filters: sizes, groups and the output channel of paths."""
+    """What the traversal needs besides filters: sizes, groups and the output channel of paths.
+
+    Everything is Python ints and tuples, computed once per (oversampling, max_order): the
+    forward pass does no numpy arithmetic, so ``torch.compile`` traces it in one graph.
+    """
 
     N: int
     N_pad: int
@@ -45,6 +51,8 @@ class Plan1D:
     ind_start: dict
     ind_end: dict
     paths: tuple[tuple[int, ...], ...]  # output order: (), (n1,), (n1, n2) with j2 > j1
+    groups1: tuple[tuple[int, int, int], ...]  # runs (j1, start, stop) of equal j1 in psi1
+    groups2: tuple[tuple[int, int, int], ...]  # the same for psi2
 
     @property
     def channel(self) -> dict[tuple[int, ...], int]:
@@ -64,14 +72,16 @@ class Plan1D:
 
 
 def make_plan(params, j1, j2, psi2_first, oversampling: int, max_order: int) -> Plan1D:
-    j1, j2 = np.asarray(j1), np.asarray(j2)
+    """The plan of validated ``params``; ``j1``, ``j2``: scales of psi1 and psi2 (sequences of
+    ints; pass Python ints when tracing, numpy arrays become tensors under ``torch.compile``)."""
+    j1, j2 = tuple(int(v) for v in j1), tuple(int(v) for v in j2)
     paths = [()] + [(n1,) for n1 in range(len(j1))]
     if max_order == 2:
         paths += [(n1, n2) for n1 in range(len(j1)) for n2 in range(len(j2)) if j2[n2] > j1[n1]]
     return Plan1D(params.N, params.N_pad, params.pad_left, params.pad_right, params.log2_T,
-                  params.average, max_order, oversampling, tuple(int(v) for v in j1),
-                  tuple(int(v) for v in j2), dict(psi2_first), params.ind_start, params.ind_end,
-                  tuple(paths))
+                  params.average, max_order, oversampling, j1, j2,
+                  {int(k): int(v) for k, v in psi2_first.items()}, params.ind_start,
+                  params.ind_end, tuple(paths), _runs(j1), _runs(j2))
 
 
 def scattering1d(x, backend: Backend, filters, plan: Plan1D,
@@ -97,8 +107,7 @@ def scattering1d(x, backend: Backend, filters, plan: Plan1D,
     B = backend.shape(x)[0]
     itemsize = 16 if np.dtype(backend.real_dtype(x)) == np.float64 else 8
     avg, order2 = plan.average, plan.max_order == 2
-    j1s, j2s = np.asarray(plan.j1), np.asarray(plan.j2)
-    groups2 = _runs(j2s) if len(j2s) else []
+    groups2 = plan.groups2
     blocks, paths = [], []
 
     def emit(block, block_paths):
@@ -120,7 +129,7 @@ def scattering1d(x, backend: Backend, filters, plan: Plan1D,
     U0_hat = backend.rfft(U0, d)
     emit(low(U0_hat, 0) if avg else x, [()])
 
-    for j1, a, b in _runs(j1s):
+    for j1, a, b in plan.groups1:
         k1 = plan.k1(j1)
         n1 = plan.N_pad >> k1
         children = [g for g in groups2 if g[0] > j1] if order2 else []

@@ -65,6 +65,9 @@ class Scattering1DBase(ScatteringTransform):
         self._select_backend(backend)
         self._bank = bank = filter_bank_1d(p.N_pad, p.J, p.Q, p.T, P.ALPHA, P.R_PSI, P.SIGMA0)
         self._j1, self._j2 = bank["psi1_j"], bank["psi2_j"]
+        # Python copies for the forward pass (numpy attributes become tensors when traced).
+        self._j1_py = tuple(int(v) for v in self._j1)
+        self._j2_py = tuple(int(v) for v in self._j2)
         self._check_resolution()
         self._psi2_first = self._psi2_layout()[1]
         self._dense = None  # dense stacks, laid out from the compact bank on first use
@@ -192,8 +195,8 @@ class Scattering1DBase(ScatteringTransform):
         key = (oversampling, self.max_order)
         plan = self._plans.get(key)
         if plan is None:
-            plan = make_plan(self._params, self._j1, self._j2, self._psi2_first, oversampling,
-                             self.max_order)
+            plan = make_plan(self._params, self._j1_py, self._j2_py, self._psi2_first,
+                             oversampling, self.max_order)
             self._plans[key] = plan
         return plan
 
@@ -210,11 +213,11 @@ class Scattering1DBase(ScatteringTransform):
         oversampling = P.check_runtime(self.out_type, self.average, self.oversampling)
         backend = self.backend
         filters = self.prepared_filters(backend.real_dtype(x))
-        blocks, paths = scattering1d(x, backend, filters, self._plan(oversampling),
-                                     self.block_bytes)
+        plan = self._plan(oversampling)
+        blocks, paths = scattering1d(x, backend, filters, plan, self.block_bytes)
         if self.out_type == "array":
             flat = [path for block_paths in paths for path in block_paths]
-            channel = {path: c for c, path in enumerate(self._paths(self.max_order))}
+            channel = plan.channel
             order = np.argsort(np.array([channel[path] for path in flat]))
             return self._restore_batch(backend.assemble(blocks, order), batch_shape)
         coefs = {}
@@ -223,7 +226,7 @@ class Scattering1DBase(ScatteringTransform):
             for i, path in enumerate(block_paths):
                 coef = backend.reshape(backend.take(block, np.array([i]), axis=1), (B, length))
                 coefs[path] = self._restore_batch(coef, batch_shape)
-        ordered = self._paths(self.max_order)
+        ordered = plan.paths
         if self.out_type == "dict":
             return {path: coefs[path] for path in ordered}
         return [{"coef": coefs[path], "j": tuple(int(self._family_j(o)[n])
@@ -231,4 +234,4 @@ class Scattering1DBase(ScatteringTransform):
                 for path in ordered]
 
     def _family_j(self, order_index: int):
-        return self._j1 if order_index == 0 else self._j2
+        return self._j1_py if order_index == 0 else self._j2_py
