@@ -2,24 +2,31 @@
 
 Design choices (see ``numbascat.backend_api`` for the contracts):
 
-- **Real spectra are full spectra** (``torch.fft.fftn`` of the real signal). ``rfftn`` plus a
-  Hermitian fill out of torch ops (flip, roll, conj, cat) was measured on the 1D and 2D shapes:
-  the fill costs what the real FFT saves, and every consumer of a real spectrum (wavelet
-  products, periodisation) needs the full spectrum. Inverses of real results (``irfft``,
-  ``lowpass_irfft``) do use ``irfftn`` on the half they need.
+- **Real spectra are full spectra**, computed as ``rfftn`` plus a Hermitian fill (a flip, a roll
+  on the leading signal axes and one conjugating copy, :func:`~.ops.hermitian_full`): 1.5-3x
+  faster on CPU than ``fftn`` of the real signal, which converts it to complex first. Consumers
+  (wavelet products, periodisation) read the full spectrum; inverses of real results
+  (``irfft``, ``lowpass_irfft``) use ``irfftn`` on the half they need.
 - **Low-pass filters are symmetrised when prepared** (:class:`FilterRole.LOWPASS`), so the
   filtered and periodised spectrum is exactly Hermitian and ``irfftn`` returns the real part of
-  the full inverse.
+  the full inverse. **Prepared filters are complex**: complex-by-real products convert the real
+  operand on every call (5x slower on CPU).
+- **1D filters are band-limited**: a periodised product gathers only the blocks where the
+  filters are non-zero (:mod:`.bands`; 2% of the blocks on the 1D workloads, exact).
+- **3D mirror pairs**: when a solid-harmonic stack's orders ``m`` and ``-m`` give equal moduli
+  (:mod:`.mirror`), the CPU quadrature modulus inverts ``l+1`` of the ``2l+1`` products.
 - **Modulus** is ``sqrt(re*re + im*im)`` on the real view (2.5x faster than ``torch.abs`` on
   CPU); the 3D quadrature modulus sums the squares over the ``m`` axis before one root. When
   autograd records, the root is guarded with ``where`` so its gradient at 0 is 0, never NaN
   (kymatio#1070); ``sum_powers`` guards fractional powers the same way.
-- **CPU memory**: a wavelet product that is periodised afterwards is computed in pieces of at
-  most :attr:`TorchBackend.cpu_block_bytes` (multi-MB temporaries cost page faults and DRAM
-  traffic; this measured about 1.7x on the 2D MNIST workload). CUDA tensors and
-  ``torch.compile`` traces take one piece.
-- No custom autograd ``Function`` and no control flow on tensor values: ``torch.compile`` and
-  ``torch.export`` trace straight through.
+- **CPU inference recycles memory** (:mod:`.recycled`, :mod:`.workspace`): without autograd or
+  tracing, results and temporaries are written with ``out=`` and in-place ops into per-thread
+  recycled buffers (fresh multi-MB tensors cost page faults up to 6x the arithmetic), and
+  products periodised afterwards are computed in pieces of :attr:`TorchBackend.cpu_block_bytes`.
+  With autograd the same operations run as functional ops.
+- No custom autograd ``Function`` and no control flow on tensor values in traced code:
+  ``torch.compile`` and ``torch.export`` trace straight through (the value-dependent layouts
+  of bands and mirror pairs are computed eagerly, never while compiling).
 - Precision follows the input: float32 -> complex64, float64 -> complex128, no promotion.
 """
 from __future__ import annotations
@@ -31,9 +38,12 @@ import torch
 
 from numbascat.backend_api import Backend, FilterRole
 from numbascat_plugins.torch import INFO
+from numbascat_plugins.torch.bands import bands
+from numbascat_plugins.torch.mirror import mirrored_pairs
 from numbascat_plugins.torch.ops import (
     axes,
     flush_subnormals,
+    hermitian_full,
     modulus,
     periodise_mean,
     periodise_sum,
@@ -42,12 +52,26 @@ from numbascat_plugins.torch.ops import (
     safe_power,
     symmetrise,
 )
+from numbascat_plugins.torch.recycled import (
+    ifft_modulus_into,
+    ifft_modulus_rfft_into,
+    multiply_periodise_into,
+    quadrature_into,
+    recycles,
+    rfft_full_into,
+    sum_powers_into,
+)
 
 __all__ = ["TorchBackend"]
 
 _REAL = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
 _COMPLEX = {torch.float32: torch.complex64, torch.float64: torch.complex128}
 _DOUBLE = (torch.float64, torch.complex128)
+#: Tensor attribute marking a prepared 3D stack (and the products made with it) whose rows
+#: pair up as mirror images (see ``mirror``), so the quadrature needs half the inverse FFTs.
+_MIRROR = "_numbascat_mirror"
+#: How closely the pairs must agree: the rounding of the precision computed in.
+_MIRROR_TOL = {torch.float32: 2e-6, torch.float64: 1e-13}
 
 
 def _torch_real_dtype(dtype) -> torch.dtype:
@@ -91,7 +115,8 @@ class TorchBackend(Backend):
         return torch.index_select(x, axis, index)
 
     def prepare_filters(self, filters, dtype, role=FilterRole.WAVELET):
-        """Filters ``(F, *s)`` (numpy array or torch tensor) as a tensor of ``dtype``'s precision.
+        """Filters ``(F, *s)`` (numpy array or torch tensor) as a complex tensor of ``dtype``'s
+        precision (complex64 for float32, complex128 for float64).
 
         A tensor keeps its device; a numpy array lands on the CPU. Low-pass stacks are
         symmetrised (see :func:`~numbascat_plugins.torch.ops.symmetrise`).
@@ -111,14 +136,22 @@ class TorchBackend(Backend):
         elif role != FilterRole.WAVELET:
             raise ValueError(f"role must be one of {FilterRole.WAVELET!r}, "
                              f"{FilterRole.LOWPASS!r}; got {role!r}")
-        return flush_subnormals(f).contiguous()
+        # Real filters are stored complex (imaginary part 0): complex-by-complex products
+        # measured 5x faster on CPU than complex-by-real ones, which convert the real operand.
+        f = flush_subnormals(f).to(_COMPLEX[real]).contiguous()
+        if (role == FilterRole.WAVELET and not torch.compiler.is_compiling()
+                and mirrored_pairs(f, 3, _MIRROR_TOL[real])):
+            f.__dict__[_MIRROR] = True
+        return f
 
     # ------------------------------------------------------------------ primitives
     def pad(self, x, pad_widths):
         return reflect_pad(x, tuple(tuple(int(v) for v in p) for p in pad_widths))
 
     def rfft(self, x, d):
-        return torch.fft.fftn(x, dim=axes(d))
+        if recycles(x):
+            return rfft_full_into(x, d)
+        return hermitian_full(torch.fft.rfftn(x, dim=axes(d)), d, int(x.shape[-1]))
 
     def irfft(self, x_hat, d, s):
         s = tuple(int(n) for n in s)
@@ -148,20 +181,35 @@ class TorchBackend(Backend):
 
     def sum_powers(self, x, powers, d):
         dims = axes(d)
+        if recycles(x):
+            return sum_powers_into(x, powers, dims)
         return torch.stack([safe_power(x, q).sum(dim=dims) for q in powers], dim=-1)
 
     # ------------------------------------------------------------------ fused operations
     def multiply_subsample(self, x_hat, filters, k, d):
         k = tuple(int(v) for v in k)
         total = math.prod(k)
+        compiling = torch.compiler.is_compiling()
+        if d == 1 and total > 1 and not compiling:
+            band = bands(filters, total)
+            if band is not None:  # 1D: only the blocks where the filters are non-zero
+                return band.apply(x_hat)
+        recycle = recycles(x_hat, compiling)
         if total > 1:
             # The 1/prod(k) of the mean goes on the filters, the smallest operand.
-            filters = filters * (1.0 / total)
+            filters = _scaled(filters, total, compiling)
         lead, signal = tuple(x_hat.shape[:-d]), tuple(x_hat.shape[-d:])
-        n = math.prod(lead)
-        full_bytes = n * int(filters.shape[0]) * math.prod(signal) * x_hat.element_size()
+        n, F = math.prod(lead), int(filters.shape[0])
+        if recycle:
+            out = multiply_periodise_into(x_hat.reshape((n, 1) + signal), filters, k,
+                                          self.cpu_block_bytes)
+            out = out.reshape(lead + tuple(out.shape[1:]))
+            if total == 1 and filters.__dict__.get(_MIRROR):
+                out.__dict__[_MIRROR] = True  # x_hat is Hermitian: the products pair up too
+            return out
+        full_bytes = n * F * math.prod(signal) * x_hat.element_size()
         if (total == 1 or x_hat.device.type != "cpu" or full_bytes <= self.cpu_block_bytes
-                or torch.compiler.is_compiling()):  # inductor fuses the product and the sum
+                or compiling):  # inductor fuses the product and the sum
             return periodise_sum(x_hat.unsqueeze(-d - 1) * filters, k)
         # On the CPU, a product k^d times larger than the result is worth computing in
         # cache-sized pieces: fresh multi-MB buffers cost page faults and DRAM traffic.
@@ -179,28 +227,21 @@ class TorchBackend(Backend):
         return torch.fft.irfftn(y[..., : m[-1] // 2 + 1], s=m, dim=axes(d))
 
     def ifft_modulus(self, x_hat, d):
+        if recycles(x_hat):
+            return ifft_modulus_into(x_hat, d)
         return modulus(torch.fft.ifftn(x_hat, dim=axes(d)))
 
     def ifft_modulus_rfft(self, x_hat, d):
-        dims = axes(d)
-        lead, signal = tuple(x_hat.shape[:-d]), tuple(x_hat.shape[-d:])
-        n = math.prod(lead)
-        nbytes = n * math.prod(signal) * x_hat.element_size()
-        if (x_hat.device.type != "cpu" or nbytes <= 4 * self.cpu_block_bytes
-                or torch.compiler.is_compiling()):
-            u = modulus(torch.fft.ifftn(x_hat, dim=dims))
-            return u, torch.fft.fftn(u, dim=dims)
-        # CPU, many small transforms (second order): three passes per cache-sized piece.
-        flat = x_hat.reshape((n,) + signal)
-        step = max(1, n * self.cpu_block_bytes // nbytes)
-        us, hats = [], []
-        for i in range(0, n, step):
-            u = modulus(torch.fft.ifftn(flat[i:i + step], dim=dims))
-            us.append(u)
-            hats.append(torch.fft.fftn(u, dim=dims))
-        return torch.cat(us).reshape(lead + signal), torch.cat(hats).reshape(lead + signal)
+        if recycles(x_hat):
+            return ifft_modulus_rfft_into(x_hat, d, self.cpu_block_bytes)
+        u = modulus(torch.fft.ifftn(x_hat, dim=axes(d)))
+        return u, self.rfft(u, d)
 
     def quadrature_modulus(self, x_hat, d, axis):
+        if recycles(x_hat):
+            axis %= x_hat.ndim
+            halve = bool(x_hat.__dict__.get(_MIRROR)) and axis == x_hat.ndim - d - 1
+            return quadrature_into(x_hat, d, axis, halve)
         return quadrature(torch.fft.ifftn(x_hat, dim=axes(d)), axis)
 
     # ------------------------------------------------------------------ host transfers
@@ -209,3 +250,15 @@ class TorchBackend(Backend):
 
     def from_numpy(self, x):
         return torch.from_numpy(np.array(x, copy=True))
+
+
+def _scaled(filters: torch.Tensor, total: int, compiling: bool) -> torch.Tensor:
+    """``filters / total``, cached on the (prepared, long-lived) filter tensor when eager."""
+    if compiling or filters.requires_grad:
+        return filters * (1.0 / total)
+    cache = filters.__dict__.setdefault("_numbascat_scaled", {})
+    out = cache.get(total)
+    if out is None:
+        with torch.inference_mode(False), torch.no_grad():
+            out = cache[total] = filters * (1.0 / total)
+    return out
