@@ -286,6 +286,17 @@ class Backend:
         u = self.quadrature_modulus(y, d, axis=-d - 1)
         return (u if keep_modulus else None), self.sum_powers(u, powers, d)
 
+    def batch_workers(self, n: int, signal_size: int | None = None) -> int:
+        """Into how many parts a batch of ``n`` signals (of ``signal_size`` values each) is
+        split and run concurrently by :meth:`run_batch_parts` (default 1: the whole batch in
+        the calling thread)."""
+        return 1
+
+    def run_batch_parts(self, tasks: list) -> list:
+        """Run the callables ``tasks`` (one per batch part) and return their results in order;
+        backends whose kernels release the GIL run them concurrently."""
+        return [task() for task in tasks]
+
     def output_array(self, shape: tuple[int, ...], dtype: Any) -> Any:
         """An uninitialised output ``shape`` of real ``dtype`` that a traversal fills block by
         block with :meth:`write_channels` (no list of blocks, no copy at the end), or ``None``

@@ -14,6 +14,7 @@ dimension's transform base (``numbascat.scattering{1d,2d}.transform``,
 """
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from typing import Any, ClassVar
@@ -112,12 +113,27 @@ class ScatteringTransform:
             return self._scatter(backend.from_numpy(zeros), batch_shape)
         flat = backend.reshape(x, (n,) + signal_shape)
         step = self._checked_batch_size()
+        if step is None:
+            parts = self._batch_parts(n, signal_shape)
+            if len(parts) > 1:
+                tasks = [functools.partial(self._scatter, backend.take(flat, np.arange(a, b), 0),
+                                           (b - a,)) for a, b in parts]
+                return self._join_chunks(backend.run_batch_parts(tasks), batch_shape)
         if step is None or n <= step:
             return self._scatter(flat, batch_shape)
         index = np.arange(n)
         parts = [self._scatter(backend.take(flat, index[i:i + step], axis=0), (min(step, n - i),))
                  for i in range(0, n, step)]
         return self._join_chunks(parts, batch_shape)
+
+    def _batch_parts(self, n: int, signal_shape: tuple[int, ...]) -> list[tuple[int, int]]:
+        """``[(start, stop), ...]``: the batch split the backend runs concurrently."""
+        try:
+            workers = self.backend.batch_workers(n, math.prod(signal_shape))
+        except TypeError:  # a plugin written against the one-argument signature
+            workers = self.backend.batch_workers(n)
+        workers = max(1, min(int(workers), n))
+        return [(i * n // workers, (i + 1) * n // workers) for i in range(workers)]
 
     def _checked_batch_size(self) -> int | None:
         step = self.batch_size

@@ -64,6 +64,11 @@ _pools: dict[tuple, list] = {}
 _wisdom_loaded = False
 _recorder: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "numbascat_fft_recorder", default=None)
+# Inside a parallel section (run_parallel) each worker's FFTs run on one thread.
+_single_threaded: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "numbascat_fft_single_threaded", default=False)
+_workers = None
+_workers_lock = threading.Lock()
 
 
 # ---------------------------------------------------------------------------------- settings
@@ -240,7 +245,7 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int) -> np.ndarray:
     """
     if inp is out:
         kind += INPLACE
-    threads = settings().threads
+    threads = 1 if _single_threaded.get() else settings().threads
     if threads > 1 and max(inp.size, out.size) < THREADS_MIN_ELEMENTS:
         threads = 1
     key = _key(kind, inp, out, d, threads)
@@ -267,6 +272,47 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int) -> np.ndarray:
 #: Bytes of distinct buffers a cold replay cycles through per transform shape: twice a large
 #: last-level cache, so that no replayed transform finds its data in cache.
 COLD_BYTES = 64 * 2 ** 20
+#: Marks a parallel section in a recording: ``(PARALLEL, (records of worker 0, ...))``.
+PARALLEL = "parallel"
+
+
+def run_parallel(tasks: list) -> list:
+    """Run the callables ``tasks`` concurrently on a shared pool of ``threads`` workers and
+    return their results in order.
+
+    Each task runs its FFTs single-threaded (the tasks are the parallelism) and, inside a
+    :func:`recording`, records them in its own list, so that the FFT floor replays the same
+    transforms with the same parallelism. The numba kernels release the GIL.
+    """
+    global _workers
+    # Inline when there is nothing to share, or from a worker itself: waiting there on the
+    # pool's other workers could deadlock it.
+    if len(tasks) <= 1 or _single_threaded.get():
+        return [task() for task in tasks]
+    with _workers_lock:
+        if _workers is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _workers = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
+                                          thread_name_prefix="numbascat")
+    parent = _recorder.get()
+    records = [[] if parent is not None else None for _ in tasks]
+
+    def worker(task, record):
+        single = _single_threaded.set(True)
+        token = _recorder.set(record)
+        try:
+            return task()
+        finally:
+            _recorder.reset(token)
+            _single_threaded.reset(single)
+
+    futures = [_workers.submit(worker, task, record) for task, record in zip(tasks, records,
+                                                                              strict=True)]
+    results = [future.result() for future in futures]
+    if parent is not None:
+        parent.append((PARALLEL, tuple(records)))
+    return results
 
 
 def replayer(keys: list, cold: bool = False):
@@ -276,12 +322,13 @@ def replayer(keys: list, cold: bool = False):
     shape, so small problems run from cache: a lower bound. ``cold``: each call of a shape
     takes the next of several pairs (up to :data:`COLD_BYTES` per shape, never more than its
     number of calls), so a transform finds its input out of cache, as a traversal does when
-    each FFT works on fresh data.
+    each FFT works on fresh data. Parallel sections replay in parallel (:func:`run_parallel`).
     """
     rng = np.random.default_rng(0)
     counts: dict = {}
     for key in keys:
-        counts[key] = counts.get(key, 0) + 1
+        if key[0] != PARALLEL:
+            counts[key] = counts.get(key, 0) + 1
     pools: dict = {}
     for key, count in counts.items():
         kind, in_shape, in_dtype, out_shape, out_dtype, _, _ = key
@@ -296,15 +343,26 @@ def replayer(keys: list, cold: bool = False):
             view[...] = rng.standard_normal(view.shape)
             pairs.append((inp, inp if inplace else empty(out_shape, np.dtype(out_dtype))))
         pools[key] = pairs
-    calls, used = [], dict.fromkeys(counts, 0)
+    steps, used = [], dict.fromkeys(counts, 0)
     for key in keys:
+        if key[0] == PARALLEL:
+            steps.append((PARALLEL, [replayer(list(part), cold) for part in key[1]]))
+            continue
         pair = pools[key][used[key] % len(pools[key])]
         used[key] += 1
-        calls.append((key[0].removesuffix(INPLACE), *pair, key[5]))
+        steps.append((key[0].removesuffix(INPLACE), pair, key[5], key[6]))
 
     def run():
-        for kind, inp, out, d in calls:
-            execute(kind, inp, out, d)
+        for step in steps:
+            if step[0] == PARALLEL:
+                run_parallel(step[1])
+            else:
+                kind, (inp, out), d, threads = step
+                single = _single_threaded.set(threads == 1)
+                try:
+                    execute(kind, inp, out, d)
+                finally:
+                    _single_threaded.reset(single)
 
     return run
 

@@ -8,7 +8,9 @@ multiplications and vectorise. Spectrum entries with column ``c > N//2`` are rea
 symmetry: ``X[a, r, c] = conj(X[-a, -r, N - c])``.
 
 Compiled lazily on first call and cached on disk (``cache=True``); nothing here runs at import.
-No ``fastmath``: the modulus must stay exact at zero.
+``nogil``: the batch halves of one call run in parallel Python threads
+(:func:`numbascat.backends.fftw_plans.run_parallel`). No ``fastmath``: the modulus must stay
+exact at zero.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ __all__ = ["lowpass_half_real", "modulus_scaled", "multiply_periodise_complex",
 SIGNAL_BLOCK = 16
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mp_block(Xv, f2, ptr, seg, b0, b1, N, k0, k1, k2, ov):
     """Signals ``b0:b1`` of :func:`multiply_periodise_real`."""
     F, L, M = f2.shape[0], f2.shape[1], f2.shape[2]
@@ -75,7 +77,7 @@ def _mp_block(Xv, f2, ptr, seg, b0, b1, N, k0, k1, k2, ov):
                                 os_[t] += xs[t] * fs[t]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def multiply_periodise_real(Xv, f2, ptr, seg, N, k0, k1, k2, ov):
     """Filter a half spectrum by a real stack and periodise, writing full spectra.
 
@@ -94,7 +96,7 @@ def multiply_periodise_real(Xv, f2, ptr, seg, N, k0, k1, k2, ov):
         _mp_block(Xv, f2, ptr, seg, b0, min(B, b0 + SIGNAL_BLOCK), N, k0, k1, k2, ov)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def multiply_periodise_real_par(Xv, f2, ptr, seg, N, k0, k1, k2, ov):
     """:func:`multiply_periodise_real` with the signal blocks spread over threads."""
     B = Xv.shape[0]
@@ -103,7 +105,7 @@ def multiply_periodise_real_par(Xv, f2, ptr, seg, N, k0, k1, k2, ov):
         _mp_block(Xv, f2, ptr, seg, b0, min(B, b0 + SIGNAL_BLOCK), N, k0, k1, k2, ov)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def warm_parallel_kernel(a):
     """A trivial parallel kernel: launching it loads numba's threading layer."""
     for i in prange(a.shape[0]):
@@ -115,7 +117,7 @@ def warm_parallel() -> None:
     warm_parallel_kernel(np.zeros(2))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def multiply_periodise_complex(Xv, fv, ptr, runs, N, k0, k1, k2, scale, ov):
     """As :func:`multiply_periodise_real` for complex filters.
 
@@ -174,7 +176,7 @@ def multiply_periodise_complex(Xv, fv, ptr, runs, N, k0, k1, k2, scale, ov):
                             orow[t] *= scale
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def lowpass_half_real(Xv, f, ptr, seg, N, k0, k1, k2, scale, ov):
     """Filter a half spectrum by one real (symmetrised) filter, periodise, keep the half.
 
@@ -216,7 +218,7 @@ def lowpass_half_real(Xv, f, ptr, seg, N, k0, k1, k2, scale, ov):
     ov *= scale
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def modulus_scaled(tv, scale, out):
     """``out[i] = scale * |t[i]|`` for a flat complex array given as its float view ``tv``."""
     for i in range(out.shape[0]):
@@ -225,7 +227,7 @@ def modulus_scaled(tv, scale, out):
         out[i] = np.sqrt(re * re + im * im) * scale
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def quadrature_scaled(tv, weights, scale, out):
     """``out[p, q] = scale * sqrt(sum_a weights[a] |t[p, a, q]|^2)``; ``tv`` (P, A, 2Q) float
     view, ``weights`` (A,) float64."""
@@ -248,7 +250,7 @@ def quadrature_scaled(tv, weights, scale, out):
                 dst[q] = np.sqrt(acc[q]) * scale
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sum8(t, n):
     """``sum(t[:n])`` with eight independent running sums: they overlap in the pipeline
     without reassociating anything the compiler must keep in order (no ``fastmath``)."""
@@ -269,7 +271,7 @@ def _sum8(t, n):
     return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + rest
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _add_powers(vals, n, powers, totals, tmp):
     """``totals[i] += sum(vals[:n] ** powers[i])`` in float64 (``tmp``: float64 scratch).
 
@@ -293,7 +295,7 @@ def _add_powers(vals, n, powers, totals, tmp):
         totals[i] += _sum8(tmp, n)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def accumulate_squares(tv, weight, first, acc):
     """``acc[p, q] (+)= weight * |t[p, q]|^2``, each term formed in float64; ``tv`` (P, 2Q)
     float view, ``acc`` (P, Q) of any float precision; ``first`` overwrites instead of adding."""
@@ -313,7 +315,7 @@ def accumulate_squares(tv, weight, first, acc):
                 dst[q] += weight * (re * re + im * im)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def root_powers(acc, scale, powers, keep, u, sums):
     """``v = scale * sqrt(acc[p])`` rounded to the precision of ``sums``; ``u[p] = v`` when
     ``keep`` (``u`` (P, Q), which may be ``acc`` itself); ``sums[p, i] = sum_q v[q] **
@@ -339,7 +341,7 @@ def root_powers(acc, scale, powers, keep, u, sums):
             sums[p, i] = totals[i]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sum_powers(x, powers, out):
     """``out[b, i] = sum_n x[b, n] ** powers[i]`` accumulated in float64; x (B, n)."""
     block = 2048

@@ -1,0 +1,43 @@
+"""The numba backend splits large batches into parts run in parallel threads."""
+import numpy as np
+import pytest
+
+import numbascat
+from numbascat.backends import fftw_plans
+
+
+@pytest.fixture
+def two_fft_threads(monkeypatch):
+    monkeypatch.setenv("NUMBASCAT_FFT_THREADS", "2")
+    fftw_plans.refresh_settings()
+    yield
+    monkeypatch.delenv("NUMBASCAT_FFT_THREADS")
+    fftw_plans.refresh_settings()
+
+
+def test_batch_is_split_only_when_worth_it(two_fft_threads):
+    S = numbascat.Scattering2D(J=2, shape=(32, 32), frontend="numpy", backend="numba")
+    assert S._batch_parts(96, (32, 32)) == [(0, 48), (48, 96)]
+    assert S._batch_parts(1, (32, 32)) == [(0, 1)]
+    assert S._batch_parts(8, (32, 32)) == [(0, 8)]  # 8192 values: not worth a thread
+    R = numbascat.Scattering2D(J=2, shape=(32, 32), frontend="numpy", backend="numpy")
+    assert R._batch_parts(96, (32, 32)) == [(0, 96)]  # the reference runs whole
+
+
+def test_split_batches_match_the_reference_and_record_their_ffts(two_fft_threads):
+    S = numbascat.Scattering1D(J=4, shape=1024, frontend="numpy", backend="numba")
+    R = numbascat.Scattering1D(J=4, shape=1024, frontend="numpy", backend="numpy")
+    x = np.random.default_rng(1).standard_normal((3, 24, 1024)).astype(np.float32)
+    assert len(S._batch_parts(72, (1024,))) == 2
+    with fftw_plans.recording() as records:
+        y = S(x)
+    ref = R(x)
+    assert y.shape == ref.shape and y.dtype == np.float32
+    assert np.abs(y - ref).max() <= 1e-5 * np.abs(ref).max()
+    parallel = [r for r in records if r[0] == fftw_plans.PARALLEL]
+    assert len(parallel) == 1 and len(parallel[0][1]) == 2
+    assert all(key[6] == 1 for part in parallel[0][1] for key in part)  # one FFT thread each
+    # The floor replays the same transforms with the same parallelism.
+    with fftw_plans.recording() as replayed:
+        fftw_plans.replayer(list(records))()
+    assert replayed == records
