@@ -14,6 +14,7 @@ dimension's transform base (``numbascat.scattering{1d,2d}.transform``,
 """
 from __future__ import annotations
 
+import contextvars
 import functools
 import math
 import threading
@@ -116,8 +117,9 @@ class ScatteringTransform:
         if step is None:
             parts = self._batch_parts(n, signal_shape)
             if len(parts) > 1:
-                tasks = [functools.partial(self._scatter, backend.take(flat, np.arange(a, b), 0),
-                                           (b - a,)) for a, b in parts]
+                tasks = [functools.partial(self._scatter_part, len(parts),
+                                           backend.take(flat, np.arange(a, b), 0), (b - a,))
+                         for a, b in parts]
                 return self._join_chunks(backend.run_batch_parts(tasks), batch_shape)
         if step is None or n <= step:
             return self._scatter(flat, batch_shape)
@@ -125,6 +127,20 @@ class ScatteringTransform:
         parts = [self._scatter(backend.take(flat, index[i:i + step], axis=0), (min(step, n - i),))
                  for i in range(0, n, step)]
         return self._join_chunks(parts, batch_shape)
+
+    def _scatter_part(self, parts: int, x: Any, batch_shape: tuple[int, ...]) -> Any:
+        """:meth:`_scatter` for one of ``parts`` batch parts running at the same time: each
+        gets that share of :attr:`block_bytes`, so the parts together stay within it."""
+        token = _block_share.set(parts)
+        try:
+            return self._scatter(x, batch_shape)
+        finally:
+            _block_share.reset(token)
+
+    def _block_budget(self) -> int:
+        """The bound on one batched temporary for the running pass (``block_bytes``, shared
+        between concurrent batch parts)."""
+        return max(1, int(self.block_bytes) // _block_share.get())
 
     def _batch_parts(self, n: int, signal_shape: tuple[int, ...]) -> list[tuple[int, int]]:
         """``[(start, stop), ...]``: the batch split the backend runs concurrently."""
@@ -156,6 +172,11 @@ class ScatteringTransform:
         joined = self.backend.concatenate(parts, axis=0)
         rest = self.backend.shape(joined)[1:]
         return self.backend.reshape(joined, tuple(batch_shape) + rest)
+
+
+#: Number of batch parts running concurrently in this thread's pass (see _scatter_part).
+_block_share: contextvars.ContextVar[int] = contextvars.ContextVar("numbascat_block_share",
+                                                                  default=1)
 
 
 def _is_output_leaf(value: Any, backend: Backend) -> bool:

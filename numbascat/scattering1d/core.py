@@ -16,7 +16,9 @@ from numbascat.backend_api import Backend
 
 __all__ = ["DEFAULT_BLOCK_BYTES", "Plan1D", "make_plan", "scattering1d"]
 
-#: Default bound on the largest temporary of one batched operation, in bytes.
+#: Default bound on the largest temporary of one batched operation, in bytes (shared by the
+#: batch parts that run concurrently). Traced working memory of a 1d-music forward call: 37 MB
+#: at 16 MiB, 22 MB at 8 MiB, which costs about 15-25% in speed on the long 1D workloads.
 DEFAULT_BLOCK_BYTES = 16 * 2 ** 20
 
 

@@ -214,7 +214,7 @@ class Scattering1DBase(ScatteringTransform):
         backend = self.backend
         filters = self.prepared_filters(backend.real_dtype(x))
         plan = self._plan(oversampling)
-        blocks, paths = scattering1d(x, backend, filters, plan, self.block_bytes)
+        blocks, paths = scattering1d(x, backend, filters, plan, self._block_budget())
         if self.out_type == "array":
             flat = [path for block_paths in paths for path in block_paths]
             channel = plan.channel

@@ -120,7 +120,7 @@ class Scattering2DBase(ScatteringTransform):
     def _scatter(self, x, batch_shape):
         check_choice("out_type", self.out_type, OUT_TYPES_2D, RuntimeError)
         filters = self.prepared_filters(self.backend.real_dtype(x))
-        S = scattering2d(x, self.backend, filters, self._plan, self.block_bytes)
+        S = scattering2d(x, self.backend, filters, self._plan, self._block_budget())
         S = self._restore_batch(S, batch_shape)
         if self.out_type == "array":
             return S

@@ -133,5 +133,5 @@ class HarmonicScattering3DBase(ScatteringTransform):
 
     def _scatter(self, x, batch_shape):
         filters = self.prepared_filters(self.backend.real_dtype(x))
-        S = scattering3d(x, self.backend, filters, self._plan, self.block_bytes)
+        S = scattering3d(x, self.backend, filters, self._plan, self._block_budget())
         return self._restore_batch(S, batch_shape)
