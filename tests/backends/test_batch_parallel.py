@@ -41,3 +41,12 @@ def test_split_batches_match_the_reference_and_record_their_ffts(two_fft_threads
     with fftw_plans.recording() as replayed:
         fftw_plans.replayer(list(records))()
     assert replayed == records
+
+
+def test_concurrent_parts_share_the_block_budget(monkeypatch):
+    S = numbascat.Scattering2D(J=2, shape=(32, 32), frontend="numpy", backend="numba")
+    S.block_bytes = 1 << 20
+    seen = []
+    monkeypatch.setattr(S, "_scatter", lambda x, batch_shape: seen.append(S._block_budget()))
+    S._scatter_part(4, None, (1,))
+    assert seen == [1 << 18] and S._block_budget() == 1 << 20
