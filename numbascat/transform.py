@@ -14,7 +14,6 @@ dimension's transform base (``numbascat.scattering{1d,2d}.transform``,
 """
 from __future__ import annotations
 
-import contextvars
 import functools
 import math
 import threading
@@ -84,8 +83,10 @@ class ScatteringTransform:
     def _check_input_shape(self, shape: tuple[int, ...]) -> None:
         raise NotImplementedError
 
-    def _scatter(self, x: Any, batch_shape: tuple[int, ...]) -> Any:
-        """Run the transform on backend array ``x`` of shape ``(B, *signal)``.
+    def _scatter(self, x: Any, batch_shape: tuple[int, ...], block_bytes: int | None = None
+                 ) -> Any:
+        """Run the transform on backend array ``x`` of shape ``(B, *signal)`` (``block_bytes``:
+        the bound on one batched temporary, :attr:`block_bytes` when None).
 
         Every output array ``(B, ...)`` goes through :meth:`_restore_batch`.
         """
@@ -131,16 +132,7 @@ class ScatteringTransform:
     def _scatter_part(self, parts: int, x: Any, batch_shape: tuple[int, ...]) -> Any:
         """:meth:`_scatter` for one of ``parts`` batch parts running at the same time: each
         gets that share of :attr:`block_bytes`, so the parts together stay within it."""
-        token = _block_share.set(parts)
-        try:
-            return self._scatter(x, batch_shape)
-        finally:
-            _block_share.reset(token)
-
-    def _block_budget(self) -> int:
-        """The bound on one batched temporary for the running pass (``block_bytes``, shared
-        between concurrent batch parts)."""
-        return max(1, int(self.block_bytes) // _block_share.get())
+        return self._scatter(x, batch_shape, max(1, int(self.block_bytes) // parts))
 
     def _batch_parts(self, n: int, signal_shape: tuple[int, ...]) -> list[tuple[int, int]]:
         """``[(start, stop), ...]``: the batch split the backend runs concurrently."""
@@ -172,11 +164,6 @@ class ScatteringTransform:
         joined = self.backend.concatenate(parts, axis=0)
         rest = self.backend.shape(joined)[1:]
         return self.backend.reshape(joined, tuple(batch_shape) + rest)
-
-
-#: Number of batch parts running concurrently in this thread's pass (see _scatter_part).
-_block_share: contextvars.ContextVar[int] = contextvars.ContextVar("numbascat_block_share",
-                                                                  default=1)
 
 
 def _is_output_leaf(value: Any, backend: Backend) -> bool:

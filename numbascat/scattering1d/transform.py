@@ -207,14 +207,14 @@ class Scattering1DBase(ScatteringTransform):
             raise ValueError(f"Input must have length N={self.N} along its last axis (the shape "
                              f"given to Scattering1D); got input of shape {tuple(shape)}")
 
-    def _scatter(self, x, batch_shape):
+    def _scatter(self, x, batch_shape, block_bytes=None):
         if self.max_order not in (1, 2):
             raise ValueError(f"max_order must be 1 or 2; got {self.max_order!r}")
         oversampling = P.check_runtime(self.out_type, self.average, self.oversampling)
         backend = self.backend
         filters = self.prepared_filters(backend.real_dtype(x))
         plan = self._plan(oversampling)
-        blocks, paths = scattering1d(x, backend, filters, plan, self._block_budget())
+        blocks, paths = scattering1d(x, backend, filters, plan, block_bytes or self.block_bytes)
         if self.out_type == "array":
             flat = [path for block_paths in paths for path in block_paths]
             channel = plan.channel

@@ -117,10 +117,10 @@ class Scattering2DBase(ScatteringTransform):
                                f"Scattering2D{' after padding' if self.pre_pad else ''}); got "
                                f"input of shape {shape}")
 
-    def _scatter(self, x, batch_shape):
+    def _scatter(self, x, batch_shape, block_bytes=None):
         check_choice("out_type", self.out_type, OUT_TYPES_2D, RuntimeError)
         filters = self.prepared_filters(self.backend.real_dtype(x))
-        S = scattering2d(x, self.backend, filters, self._plan, self._block_budget())
+        S = scattering2d(x, self.backend, filters, self._plan, block_bytes or self.block_bytes)
         S = self._restore_batch(S, batch_shape)
         if self.out_type == "array":
             return S

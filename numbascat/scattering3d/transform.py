@@ -131,7 +131,7 @@ class HarmonicScattering3DBase(ScatteringTransform):
                                f"HarmonicScattering3D); got input of shape {tuple(shape)}, "
                                f"spatial size {tuple(shape[-3:])}")
 
-    def _scatter(self, x, batch_shape):
+    def _scatter(self, x, batch_shape, block_bytes=None):
         filters = self.prepared_filters(self.backend.real_dtype(x))
-        S = scattering3d(x, self.backend, filters, self._plan, self._block_budget())
+        S = scattering3d(x, self.backend, filters, self._plan, block_bytes or self.block_bytes)
         return self._restore_batch(S, batch_shape)
