@@ -13,14 +13,10 @@ import math
 import torch
 
 from numbascat_plugins.torch import workspace
-from numbascat_plugins.torch.ops import axes
+from numbascat_plugins.torch.ops import axes, periodise_sum
 
 __all__ = ["ifft_modulus_into", "ifft_modulus_rfft_into", "multiply_periodise_into",
            "quadrature_into", "recycles", "rfft_full_into", "sum_powers_into"]
-
-#: Periodisation factors up to this are folded by in-place adds, larger ones by a reduction.
-_FOLD_MAX = 4
-
 
 def recycles(x: torch.Tensor, compiling: bool | None = None) -> bool:
     if compiling is None:
@@ -30,33 +26,6 @@ def recycles(x: torch.Tensor, compiling: bool | None = None) -> bool:
     return (x.device.type == "cpu" and not compiling and workspace.MAX_BYTES > 0
             and x.numel() * x.element_size() >= workspace.MIN_BYTES
             and not (torch.is_grad_enabled() and x.requires_grad))
-
-
-def _periodise_inplace(y: torch.Tensor, k: tuple[int, ...]) -> torch.Tensor:
-    """:func:`periodise_sum` by in-place adds of the upper periods into the first one (factors
-    up to 4; larger ones reduce a reshaped period axis, one op instead of many)."""
-    d = len(k)
-    for i, ki in enumerate(k):
-        axis = y.ndim - d + i
-        n = int(y.shape[axis])
-        if ki < 1 or n % ki:
-            raise ValueError(f"cannot periodise an axis of length {n} by {ki}: not a divisor")
-        if ki > _FOLD_MAX:
-            shape = tuple(y.shape)
-            y = y.reshape(shape[:axis] + (ki, n // ki) + shape[axis + 1:]).sum(dim=axis)
-            continue
-        while ki > 1 and ki % 2 == 0:
-            n //= 2
-            ki //= 2
-            y.narrow(axis, 0, n).add_(y.narrow(axis, n, n))
-            y = y.narrow(axis, 0, n)
-        if ki > 1:
-            m = n // ki
-            head = y.narrow(axis, 0, m)
-            for p in range(1, ki):
-                head.add_(y.narrow(axis, p * m, m))
-            y = head
-    return y
 
 
 def multiply_periodise_into(flat: torch.Tensor, filters: torch.Tensor, k, block_bytes: int):
@@ -77,7 +46,7 @@ def multiply_periodise_into(flat: torch.Tensor, filters: torch.Tensor, k, block_
         rows = min(step, n - i)
         part = scratch[:rows]
         torch.mul(flat[i:i + rows], filters, out=part)
-        out[i:i + rows].copy_(_periodise_inplace(part, k))
+        out[i:i + rows].copy_(periodise_sum(part, k, inplace=True))
     return out
 
 
