@@ -136,11 +136,7 @@ class ScatteringTransform:
 
     def _batch_parts(self, n: int, signal_shape: tuple[int, ...]) -> list[tuple[int, int]]:
         """``[(start, stop), ...]``: the batch split the backend runs concurrently."""
-        try:
-            workers = self.backend.batch_workers(n, math.prod(signal_shape))
-        except TypeError:  # a plugin written against the one-argument signature
-            workers = self.backend.batch_workers(n)
-        workers = max(1, min(int(workers), n))
+        workers = max(1, min(int(self.backend.batch_workers(n, math.prod(signal_shape))), n))
         return [(i * n // workers, (i + 1) * n // workers) for i in range(workers)]
 
     def _checked_batch_size(self) -> int | None:

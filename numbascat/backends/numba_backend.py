@@ -31,6 +31,7 @@ from numbascat.backends.support import (
     relative_tolerance,
     support_runs,
 )
+from numbascat.symmetry import conjugate_pairs
 
 __all__ = ["NumbaBackend", "PreparedStack", "threadsafe_parallel"]
 
@@ -109,30 +110,6 @@ def _symmetrise(filters: np.ndarray, d: int) -> np.ndarray:
     return 0.5 * (filters + np.conj(flipped))
 
 
-#: Largest deviation from an exact conjugate pairing accepted for float32 filters, relative to
-#: the stack's peak: a few float32 roundings (the banks are computed per order and rounded).
-PAIRING_TOLERANCE_FLOAT32 = 2.0 ** -20
-
-
-def _conjugate_pairs(f: np.ndarray, real_dtype) -> bool:
-    """Whether rows ``i`` and ``F-1-i`` of the complex stack ``f`` (F, L, M, N) satisfy
-    ``f[F-1-i][k] = s_i conj(f[i][-k])`` with ``s_i = +-1``, for every ``i < F // 2``."""
-    F = f.shape[0]
-    if F < 2 or not np.iscomplexobj(f):
-        return False
-    tol = (PAIRING_TOLERANCE_FLOAT32 if np.dtype(real_dtype) == np.float32 else 0.0)
-    limit = tol * float(np.abs(f).max())
-    for i in range(F // 2):
-        mirrored = f[i]
-        for axis in range(3):
-            mirrored = np.take(mirrored, _neg_index(f.shape[axis + 1]), axis=axis)
-        mirrored = np.conj(mirrored)
-        partner = f[F - 1 - i]
-        if not any(float(np.abs(partner - sign * mirrored).max()) <= limit for sign in (1, -1)):
-            return False
-    return True
-
-
 class PreparedStack:
     """A filter stack ``(F, *s)`` on the numba backend.
 
@@ -167,17 +144,14 @@ class PreparedStack:
     def quadrature_rows(self):
         """``(stack, weights)`` giving the same quadrature modulus as the whole stack.
 
-        For real signals, a pair of filters with ``f_j[k] = +-conj(f_i[-k])`` gives
-        ``|ifft(X f_j)| = |ifft(X f_i)|`` (X is Hermitian). The solid harmonics pair orders
-        ``m`` and ``-m`` this way on even grids, so the quadrature over the ``2l+1`` orders
-        needs only ``m = 0..l``, those with ``m > 0`` counted twice: ``(2l+1)/(l+1)`` fewer
-        products and inverse FFTs. The pairing is checked on the filters themselves (rows
-        ``i`` and ``F-1-i``), to a few float32 roundings of the peak for float32 signals and
-        exactly for float64; otherwise the whole stack is returned with unit weights.
+        When rows ``i`` and ``F-1-i`` are conjugate mirrors (:mod:`numbascat.symmetry`: the
+        solid harmonics' orders ``m`` and ``-m`` on even grids), only the upper half is kept,
+        the paired rows weighted 2: ``(2l+1)/(l+1)`` fewer products and inverse FFTs.
+        Otherwise the whole stack is returned with unit weights.
         """
         if self._quadrature is None:
             F = self.shape[0]
-            half = _conjugate_pairs(self.canonical(), self.data.real.dtype)
+            half = conjugate_pairs(self.data, self.d, self.data.real.dtype)
             if half:
                 kept = PreparedStack(self.data[F // 2:], self.d, self.role, None)
                 weights = np.full(F - F // 2, 2.0)
@@ -447,7 +421,7 @@ class NumbaBackend(NumpyArrays, Backend):
         shape = x_hat.shape
         P, A, Q = _prod(shape[:axis]), shape[axis], _prod(shape[axis + 1:])
         out = np.empty((P, Q), self.real_dtype(x_hat))
-        nk.quadrature_scaled(_fview(t.reshape((P, A, Q))), np.ones(A), 1.0 / _prod(s), out)
+        nk.quadrature_scaled(_fview(t.reshape((P, A, Q))), 1.0 / _prod(s), out)
         return out.reshape(shape[:axis] + shape[axis + 1:])
 
     def wavelet_quadrature(self, x_hat, filters, d, powers, keep_modulus=True):

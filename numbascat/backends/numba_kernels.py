@@ -228,9 +228,8 @@ def modulus_scaled(tv, scale, out):
 
 
 @njit(cache=True, nogil=True)
-def quadrature_scaled(tv, weights, scale, out):
-    """``out[p, q] = scale * sqrt(sum_a weights[a] |t[p, a, q]|^2)``; ``tv`` (P, A, 2Q) float
-    view, ``weights`` (A,) float64."""
+def quadrature_scaled(tv, scale, out):
+    """``out[p, q] = scale * sqrt(sum_a |t[p, a, q]|^2)``; ``tv`` (P, A, 2Q) float view."""
     P, A, Q = tv.shape[0], tv.shape[1], out.shape[1]
     block = 2048  # columns per pass: the accumulator and A input blocks stay in cache
     acc = np.empty(block, dtype=np.float64)
@@ -240,11 +239,10 @@ def quadrature_scaled(tv, weights, scale, out):
             acc[:n] = 0.0
             for a in range(A):
                 row = tv[p, a, 2 * q0:2 * (q0 + n)]
-                w = weights[a]
                 for q in range(n):
                     re = np.float64(row[2 * q])
                     im = np.float64(row[2 * q + 1])
-                    acc[q] += w * (re * re + im * im)
+                    acc[q] += re * re + im * im
             dst = out[p, q0:q0 + n]
             for q in range(n):
                 dst[q] = np.sqrt(acc[q]) * scale

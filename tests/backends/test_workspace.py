@@ -23,11 +23,15 @@ def test_buffer_is_recycled_only_when_unreferenced(monkeypatch):
     workspace.clear()
 
 
-def test_recycling_is_off_by_default():
+def test_recycling_is_off_by_default(monkeypatch):
     if "NUMBASCAT_WORKSPACE_MB" not in os.environ:
         assert workspace.MAX_BYTES == 0
-    a = workspace.empty((1 << 18,), np.float32, 64) if workspace.MAX_BYTES == 0 else None
-    assert a is None or len(workspace._pool()) == 0
+    monkeypatch.setattr(workspace, "MAX_BYTES", 0)
+    workspace.clear()
+    a = workspace.empty((1 << 18,), np.float32, 64)
+    assert a.ctypes.data % 64 == 0 and a.shape == (1 << 18,)
+    del a
+    assert len(workspace._pool()) == 0  # nothing kept: the memory goes back to the allocator
 
 
 def test_small_arrays_are_not_pooled():
