@@ -32,7 +32,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-__all__ = ["Backend", "BackendInfo", "FilterRole"]
+import numpy as np
+
+__all__ = ["Backend", "BackendInfo", "FilterRole", "LazyFilterStack"]
 
 
 class FilterRole:
@@ -48,6 +50,58 @@ class FilterRole:
 
     WAVELET = "wavelet"
     LOWPASS = "lowpass"
+
+
+class LazyFilterStack:
+    """A filter stack ``(F, *s)`` whose dense rows are laid out only when asked for.
+
+    The 1D filter bank is stored compactly (each filter as the band of bins where it is not
+    negligible); a long signal's dense stack would take gigabytes. A backend that sets
+    :attr:`Backend.lazy_filters` receives these from :meth:`Backend.prepare_filters` and reads
+    them a few rows at a time with :meth:`rows`; every other backend receives the dense numpy
+    stack (``numpy.asarray(stack)``).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(F, *s)``.
+    dtype : numpy dtype
+        dtype of the dense rows.
+    make_rows : callable
+        ``make_rows(start, stop)`` -> numpy array ``(stop - start, *s)``.
+    """
+
+    __slots__ = ("_make", "_start", "dtype", "shape")
+
+    def __init__(self, shape, dtype, make_rows, _start: int = 0):
+        self.shape = tuple(int(n) for n in shape)
+        self.dtype = np.dtype(dtype)
+        self._make = make_rows
+        self._start = _start
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def rows(self, start: int, stop: int):
+        """Dense rows ``start:stop`` (numpy, ``(stop - start, *s)``)."""
+        start, stop = max(0, int(start)), min(self.shape[0], int(stop))
+        return self._make(self._start + start, self._start + max(start, stop))
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            return self.rows(0, self.shape[0])[index]
+        start, stop, _ = index.indices(self.shape[0])
+        stop = max(start, stop)
+        return LazyFilterStack((stop - start,) + self.shape[1:], self.dtype, self._make,
+                               self._start + start)
+
+    def __array__(self, dtype=None, copy=None):
+        dense = self.rows(0, self.shape[0])
+        return dense if dtype is None else dense.astype(dtype, copy=False)
 
 
 @dataclass(frozen=True)
@@ -109,6 +163,9 @@ class Backend:
     """
 
     info: ClassVar[BackendInfo]
+    #: Whether :meth:`prepare_filters` accepts a :class:`LazyFilterStack` (read row by row)
+    #: instead of a dense numpy stack.
+    lazy_filters: ClassVar[bool] = False
 
     @property
     def name(self) -> str:
@@ -149,7 +206,8 @@ class Backend:
         Parameters
         ----------
         filters : numpy.ndarray, shape (F, *s), float64/float32/complex
-            Fourier-domain filters; real filters stay real, complex stay complex.
+            Fourier-domain filters; real filters stay real, complex stay complex. A
+            :class:`LazyFilterStack` when the backend sets :attr:`lazy_filters`.
         dtype : dtype-like
             The real dtype of the signals they will multiply (``numpy.float32`` or
             ``numpy.float64``); filters are cast to it (or its complex counterpart).

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from numbascat.backend_api import Backend, FilterRole
+from numbascat.backend_api import Backend, FilterRole, LazyFilterStack
 
 __all__ = ["PreparedFilters"]
 
@@ -20,7 +20,7 @@ class PreparedFilters:
     dtype : numpy dtype
         Real dtype of the signals (float32 or float64).
     sources : dict
-        name -> (numpy stack ``(F, *s)``, :class:`FilterRole`).
+        name -> (numpy stack ``(F, *s)`` or :class:`LazyFilterStack`, :class:`FilterRole`).
 
     ``get(name)`` returns the whole stack; ``get(name, start, stop)`` rows ``start:stop``
     (used when a traversal chunks filters to bound memory).
@@ -51,7 +51,10 @@ class PreparedFilters:
                 value = self._prepared.get(key)
                 if value is None:
                     stack, role = self._sources[name]
-                    value = self.backend.prepare_filters(stack[start:stop], self.dtype, role)
+                    rows = stack[start:stop]
+                    if isinstance(rows, LazyFilterStack) and not self.backend.lazy_filters:
+                        rows = np.asarray(rows)
+                    value = self.backend.prepare_filters(rows, self.dtype, role)
                     self._prepared[key] = value
         return value
 

@@ -1,9 +1,14 @@
-"""Planned pyFFTW transforms for the ``numba`` backend: plans, settings, wisdom, recording.
+"""Planned pyFFTW transforms for the ``numba`` backend: planning policy, plan pools, threads,
+recording.
 
 Plans are made on first use (never at import) for one ``(kind, input shape, output shape, dtype,
-d, threads)`` key and kept in a pool per key. A call takes a plan out of its pool for the time of
-one ``execute`` on the caller's arrays (``FFTW.update_arrays``), so concurrent calls never share a
-plan's arrays; a second plan for the same key is only made when two threads need it at once.
+d, threads)`` key. A call takes a plan out of its key's pool for the time of one ``execute`` on
+the caller's arrays (``FFTW.update_arrays``), so concurrent calls never share a plan's arrays; a
+second plan for the same key is only made when two threads need it at once. A pooled plan keeps
+buffers of its own, so the pools are bounded (:func:`plan_cache_bytes`, least recently used
+dropped first) and transforms larger than an eighth of that bound are never pooled: they are
+planned on the caller's arrays for each call, from wisdom or by estimate, which costs well
+under a millisecond against the transform's milliseconds.
 
 Kinds: ``'rfft'`` (real -> half spectrum), ``'irfft'`` (half spectrum -> real, destroys its
 input), ``'fft'`` and ``'ifft'`` (complex -> complex). Every transform runs over the trailing
@@ -11,62 +16,81 @@ input), ``'fft'`` and ``'ifft'`` (complex -> complex). Every transform runs over
 
 Settings (read once, :func:`refresh_settings` re-reads):
 
-- planner: ``NUMBASCAT_FFTW_PLANNER`` or ``[fft] planner`` = estimate | measure (default) |
-  patient | exhaustive;
-- threads: ``NUMBASCAT_FFT_THREADS`` or ``[fft] threads`` (default ``os.cpu_count()``).
-
-FFTW wisdom is loaded from the user cache directory before the first plan and saved (atomically)
-after every new plan, so a machine plans each shape once.
+- planner: ``NUMBASCAT_FFTW_PLANNER`` or ``[fft] planner`` = ``auto`` (default) | estimate |
+  measure | patient | exhaustive. ``auto`` bounds planning: a problem the machine has measured
+  before (wisdom on disk) gets its measured plan at once; any other starts on FFTW_ESTIMATE and
+  is measured once it has been reused and its own execution time pays for the planning
+  (:func:`_maybe_measure`). The eager planners plan every new problem in full at first use;
+  ``numbascat tune`` uses them to write wisdom ahead of time;
+- threads: ``NUMBASCAT_FFT_THREADS`` or ``[fft] threads`` (default: the usable cores, fewer
+  while other processes keep cores busy, see :mod:`numbascat.backends.cpu_load`);
+- plan cache: ``NUMBASCAT_FFTW_PLAN_CACHE_MB`` (default 64): bound on the pooled plans' buffers.
 """
 from __future__ import annotations
 
 import contextlib
 import contextvars
 import functools
-import hashlib
 import math
 import os
-import platform
-import struct
 import threading
-import warnings
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
-from numbascat.backends import workspace
+from numbascat.backends import cpu_load, fftw_wisdom, workspace
+from numbascat.backends.fftw_wisdom import pyfftw_core, wisdom_path
 
-__all__ = ["FFTSettings", "aligned", "clear_plans", "empty", "execute", "recording",
-           "refresh_settings", "replayer", "settings", "wisdom_path"]
+__all__ = ["FFTSettings", "aligned", "call_threads", "clear_plans", "empty", "execute",
+           "plan_cache_bytes", "recording", "refresh_settings", "replayer", "settings",
+           "wisdom_path"]
 
-PLANNERS = {"estimate": "FFTW_ESTIMATE", "measure": "FFTW_MEASURE",
+#: The planner that starts on estimates and measures what is reused (the default).
+AUTO = "auto"
+PLANNERS = {"auto": AUTO, "estimate": "FFTW_ESTIMATE", "measure": "FFTW_MEASURE",
             "patient": "FFTW_PATIENT", "exhaustive": "FFTW_EXHAUSTIVE"}
 _DIRECTION = {"rfft": "FFTW_FORWARD", "fft": "FFTW_FORWARD",
               "irfft": "FFTW_BACKWARD", "ifft": "FFTW_BACKWARD"}
 #: Suffix of the plan kind of an in-place transform (input and output are one array).
 INPLACE = "_inplace"
-_WISDOM_MAGIC = b"NUMBASCAT-FFTW-WISDOM-1\n"
 #: Smaller transforms run on one thread: waking FFTW's workers costs more than it saves there
 #: (measured ~20x slower on a busy 2-core machine for 32x32 images).
 THREADS_MIN_ELEMENTS = 1 << 17
+#: Auto planner: the least planning time a measuring try is given (seconds); measuring even a
+#: small transform takes FFTW ~40 ms (it times every candidate several times).
+MEASURE_MIN_SECONDS = 0.05
+#: Auto planner: measuring a key may take this many times the execution time it has cost.
+MEASURE_AMORTISE = 4.0
+#: Auto planner: after a try ran out of time, wait for this many times more execution time.
+MEASURE_BACKOFF = 4.0
+#: Transforms whose buffers exceed this fraction of the plan cache are never pooled.
+POOL_ENTRY_FRACTION = 8
 
 
 @dataclass(frozen=True)
 class FFTSettings:
-    planner: str  # an FFTW planner flag, e.g. 'FFTW_MEASURE'
+    planner: str  # 'auto' or an FFTW planner flag, e.g. 'FFTW_MEASURE'
     threads: int
+    threads_explicit: bool = False  # set by NUMBASCAT_FFT_THREADS / [fft] threads
+    plan_cache_mb: float = 64.0
 
 
 _state_lock = threading.Lock()
 _planner_lock = threading.RLock()  # every call into FFTW's planner or wisdom
 _settings: FFTSettings | None = None
-_pools: dict[tuple, list] = {}
-_wisdom_loaded = False
+_pools: OrderedDict[tuple, list] = OrderedDict()
+_pooled_bytes = 0
+_states: dict[tuple, object] = {}
 _recorder: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "numbascat_fft_recorder", default=None)
 # Inside a parallel section (run_parallel) each worker's FFTs run on one thread.
 _single_threaded: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "numbascat_fft_single_threaded", default=False)
+# A replay (the FFT floor) must time the plans it finds, never plan better ones meanwhile.
+_replaying: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "numbascat_fft_replaying", default=False)
 _workers = None
 _workers_lock = threading.Lock()
 
@@ -75,14 +99,14 @@ _workers_lock = threading.Lock()
 def _read_settings() -> FFTSettings:
     from numbascat.config import get_setting
 
-    raw = str(get_setting("fft", "planner", env="NUMBASCAT_FFTW_PLANNER", default="measure"))
+    raw = str(get_setting("fft", "planner", env="NUMBASCAT_FFTW_PLANNER", default="auto"))
     key = raw.strip().lower().removeprefix("fftw_")
     if key not in PLANNERS:
         raise ValueError(f"FFT planner (NUMBASCAT_FFTW_PLANNER or [fft] planner) must be one of "
                          f"{', '.join(PLANNERS)}; got {raw!r}")
     raw_threads = get_setting("fft", "threads", env="NUMBASCAT_FFT_THREADS", default=None)
     if raw_threads is None:
-        threads = os.cpu_count() or 1
+        threads = cpu_load.usable_cores()
     else:
         try:
             threads = int(raw_threads)
@@ -91,7 +115,41 @@ def _read_settings() -> FFTSettings:
         if threads < 1:
             raise ValueError(f"FFT threads (NUMBASCAT_FFT_THREADS or [fft] threads) must be a "
                              f"positive integer; got {raw_threads!r}")
-    return FFTSettings(PLANNERS[key], threads)
+    raw_cache = get_setting("fft", "plan_cache_mb", env="NUMBASCAT_FFTW_PLAN_CACHE_MB",
+                            default="64")
+    try:
+        cache_mb = float(raw_cache)
+    except ValueError:
+        cache_mb = -1.0
+    if not cache_mb >= 0:
+        raise ValueError(f"FFT plan cache (NUMBASCAT_FFTW_PLAN_CACHE_MB or [fft] plan_cache_mb) "
+                         f"must be a number of MiB >= 0; got {raw_cache!r}")
+    return FFTSettings(PLANNERS[key], threads, raw_threads is not None, cache_mb)
+
+
+def plan_cache_bytes() -> int:
+    """Bound on the bytes of buffers held by pooled plans (``NUMBASCAT_FFTW_PLAN_CACHE_MB``)."""
+    return int(settings().plan_cache_mb * 2 ** 20)
+
+
+def call_threads(elements: int) -> int:
+    """FFTW threads for one transform of ``elements`` values (input or output, the larger).
+
+    One inside a parallel section (the sections are the parallelism) and for small transforms;
+    else the configured count, lowered to the cores other processes leave idle unless the
+    count was set explicitly: FFTW's threads meet at barriers, so a thread waiting for a core
+    that another process holds stalls the others (measured 4x slower than one thread on a
+    2-core machine with a second process running).
+    """
+    if _single_threaded.get():
+        return 1
+    current = settings()
+    threads = current.threads
+    if threads <= 1 or elements < THREADS_MIN_ELEMENTS:
+        return 1
+    if not current.threads_explicit:
+        threads = max(1, min(threads, cpu_load.idle_cores()))
+    return threads
 
 
 def settings() -> FFTSettings:
@@ -115,9 +173,7 @@ def refresh_settings() -> FFTSettings:
 # ---------------------------------------------------------------------------------- arrays
 @functools.cache
 def _alignment() -> int:
-    import pyfftw
-
-    return int(pyfftw.simd_alignment)
+    return int(pyfftw_core().simd_alignment)
 
 
 def empty(shape, dtype) -> np.ndarray:
@@ -138,98 +194,186 @@ def aligned(x: np.ndarray) -> np.ndarray:
     return out
 
 
-# ---------------------------------------------------------------------------------- wisdom
-def wisdom_path():
-    """Where wisdom for this machine and pyFFTW version lives (None when caching is off)."""
-    import pyfftw
-
-    from numbascat.cache import cache_dir
-
-    directory = cache_dir()
-    if directory is None:
-        return None
-    machine = f"{platform.node()}|{platform.machine()}|{platform.processor()}|{os.cpu_count()}"
-    tag = hashlib.sha256(f"{machine}|{pyfftw.__version__}".encode()).hexdigest()[:16]
-    return directory / f"fftw_wisdom-{tag}.bin"
-
-
-def _encode_wisdom(parts) -> bytes:
-    body = b"".join(struct.pack("<Q", len(p)) + p for p in parts)
-    return _WISDOM_MAGIC + struct.pack("<I", len(parts)) + body
-
-
-def _decode_wisdom(data: bytes) -> tuple[bytes, ...]:
-    if not data.startswith(_WISDOM_MAGIC):
-        raise ValueError("not a numbascat wisdom file")
-    pos = len(_WISDOM_MAGIC)
-    (count,) = struct.unpack_from("<I", data, pos)
-    pos += 4
-    parts = []
-    for _ in range(count):
-        (n,) = struct.unpack_from("<Q", data, pos)
-        pos += 8
-        if pos + n > len(data):
-            raise ValueError("truncated")
-        parts.append(data[pos:pos + n])
-        pos += n
-    if pos != len(data) or count != 3:
-        raise ValueError("unexpected length")
-    return tuple(parts)
-
-
-def _load_wisdom() -> None:
-    """Import saved wisdom once; a corrupt file gives one warning and is ignored."""
-    global _wisdom_loaded
-    if _wisdom_loaded:
-        return
-    _wisdom_loaded = True
-    import pyfftw
-
-    path = wisdom_path()
-    if path is None or not path.is_file():
-        return
-    try:
-        parts = _decode_wisdom(path.read_bytes())
-        ok = pyfftw.import_wisdom(parts)
-        if not all(flag or not part for flag, part in zip(ok, parts, strict=True)):
-            raise ValueError("FFTW rejected it")
-    except (OSError, ValueError, struct.error) as exc:
-        warnings.warn(f"numbascat: ignoring unreadable FFTW wisdom file {path} ({exc}); it will "
-                      f"be rewritten", RuntimeWarning, stacklevel=5)
-
-
-def _save_wisdom() -> None:
-    import pyfftw
-
-    from numbascat.cache import atomic_write_bytes
-
-    path = wisdom_path()
-    if path is not None:
-        atomic_write_bytes(path, _encode_wisdom(pyfftw.export_wisdom()))
-
-
 # ---------------------------------------------------------------------------------- plans
-def _make_plan(kind, in_shape, in_dtype, out_shape, out_dtype, d, threads):
-    import pyfftw
+class _KeyState:
+    """What the auto planner knows of one transform key."""
 
+    __slots__ = ("generation", "measured", "next_try", "seconds", "upgrading", "uses")
+
+    def __init__(self, measured: bool | None):
+        self.uses = 0
+        self.seconds = 0.0  # execution time spent on this key so far
+        # A measured plan (from wisdom or planning) is in use: True, False, or None before
+        # the first plan has looked for wisdom.
+        self.measured = measured
+        # Seconds of execution after which measuring is (re)tried.
+        self.next_try = MEASURE_MIN_SECONDS / MEASURE_AMORTISE
+        self.upgrading = False
+        self.generation = 0  # bumped when a better plan replaces the pooled ones
+
+
+def _plan(kind, a, b, d, threads, planner, timelimit=None):
+    """An FFTW plan of ``kind`` on the arrays ``a`` -> ``b`` (the caller holds the lock).
+
+    ``planner='wisdom'`` only succeeds when wisdom at least as good as FFTW_MEASURE is known
+    (``RuntimeError`` otherwise). FFTW_ESTIMATE and wisdom-only planning never touch the
+    arrays, so they may be the caller's own; measuring overwrites them.
+    """
+    pyfftw = pyfftw_core()
+    # Only the inverse real transform may destroy its input (FFTW requires it for d > 1);
+    # the others must leave the caller's arrays intact.
+    flags = (("FFTW_MEASURE", "FFTW_WISDOM_ONLY") if planner == "wisdom"
+             else (planner,)) + (("FFTW_DESTROY_INPUT",) if kind == "irfft" else ())
+    extra = {} if timelimit is None else {"planning_timelimit": float(timelimit)}
+    return pyfftw.FFTW(a, b, axes=tuple(range(-d, 0)), direction=_DIRECTION[kind],
+                       flags=flags, threads=threads, **extra)
+
+
+def _first_plan(kind, a, b, d, threads, state: _KeyState | None):
+    """The plan a key gets before it has been measured in this process.
+
+    Eager planners (measure, patient, exhaustive) plan at once, as asked. The auto planner
+    takes a measured plan from wisdom when the machine has one (saved by an earlier process
+    or ``numbascat tune``), else FFTW_ESTIMATE, which plans in microseconds to a millisecond
+    where measuring a large transform takes seconds.
+    """
+    planner = settings().planner
+    if planner != AUTO:
+        return _plan(kind, a, b, d, threads, planner)
+    if state is None or state.measured is not False:
+        try:
+            plan = _plan(kind, a, b, d, threads, "wisdom")
+            if state is not None:
+                state.measured = True
+            return plan
+        except RuntimeError:
+            pass
+    if state is not None:
+        state.measured = False
+    return _plan(kind, a, b, d, threads, "FFTW_ESTIMATE")
+
+
+def _make_entry(kind, in_shape, in_dtype, out_shape, out_dtype, d, threads, state):
+    """A pooled plan with buffers of its own (it points at them between calls)."""
     # FFTW's planner and its wisdom are process-global and not thread-safe: planning in one
-    # thread while another plans or exports wisdom corrupts the heap. Plans are made once per
-    # shape, so serialising them costs nothing at steady state; executing plans stays parallel.
-    # Planning under one lock also means a second plan for the same problem (one per thread)
-    # reuses the first one's wisdom, hence the same algorithm and bit-identical results.
+    # thread while another plans or exports wisdom corrupts the heap. Executing stays parallel.
+    # Planning under one lock also means that a second plan for a measured problem (one per
+    # thread) comes from the first one's wisdom: the same algorithm, bit-identical results.
     with _planner_lock:
-        _load_wisdom()
+        fftw_wisdom.load_wisdom()
         inplace = kind.endswith(INPLACE)
         kind = kind.removesuffix(INPLACE)
         a = empty(in_shape, in_dtype)
         b = a if inplace else empty(out_shape, out_dtype)
-        # Only the inverse real transform may destroy its input (FFTW requires it for d > 1);
-        # the others must leave the caller's arrays intact.
-        flags = (settings().planner,) + (("FFTW_DESTROY_INPUT",) if kind == "irfft" else ())
-        plan = pyfftw.FFTW(a, b, axes=tuple(range(-d, 0)), direction=_DIRECTION[kind],
-                           flags=flags, threads=threads)
-        _save_wisdom()
+        plan = _first_plan(kind, a, b, d, threads, state)
+        if settings().planner != AUTO:
+            fftw_wisdom.save_wisdom()
     return plan, a, b
+
+
+def _direct_plan(kind, inp, out, d, threads, state):
+    """A one-call plan on the caller's own arrays, for transforms too large to pool."""
+    with _planner_lock:
+        fftw_wisdom.load_wisdom()
+        planner = settings().planner
+        bare = kind.removesuffix(INPLACE)
+        if planner in (AUTO, "FFTW_ESTIMATE"):
+            return _first_plan(bare, inp, out, d, threads, state)
+        # An eager planner measures on scratch arrays (measuring overwrites them), once:
+        # later plans of the problem come from the wisdom it leaves.
+        try:
+            return _plan(bare, inp, out, d, threads, "wisdom")
+        except RuntimeError:
+            if _measure(kind, inp.shape, inp.dtype, out.shape, out.dtype, d, threads, planner,
+                        None):
+                fftw_wisdom.save_wisdom()
+                return _plan(bare, inp, out, d, threads, "wisdom")
+        return _plan(bare, inp, out, d, threads, "FFTW_ESTIMATE")
+
+
+def _measure(kind, in_shape, in_dtype, out_shape, out_dtype, d, threads, planner, timelimit):
+    """Measure a plan for the problem on scratch arrays; True when FFTW then has wisdom for it.
+
+    The caller holds the planner lock. The scratch is freed at once: only wisdom remains.
+    """
+    inplace = kind.endswith(INPLACE)
+    kind = kind.removesuffix(INPLACE)
+    a = empty(in_shape, in_dtype)
+    b = a if inplace else empty(out_shape, out_dtype)
+    _plan(kind, a, b, d, threads, planner, timelimit)
+    try:
+        _plan(kind, a, b, d, threads, "wisdom")  # a plan cut short by the limit leaves none
+        return True
+    except RuntimeError:
+        return False
+
+
+def _maybe_measure(key, state: _KeyState) -> None:
+    """Auto planner: measure a key once its execution time can pay for the planning.
+
+    Measuring is tried once a key has been used at least twice (it is reused, not a one-off)
+    and its execution time so far, times :data:`MEASURE_AMORTISE`, reaches the planning time
+    limit it would get: that product, never under :data:`MEASURE_MIN_SECONDS`. So planning
+    costs at most a fixed multiple of what the shape has cost, and is amortised over every
+    later call and process (the wisdom is saved). A try that runs out of time leaves no
+    wisdom; the next one waits until the key has cost :data:`MEASURE_BACKOFF` times more, with
+    a limit that grows the same way.
+    """
+    with _state_lock:
+        if state.upgrading or state.measured:
+            return
+        state.upgrading = True
+        limit = max(MEASURE_MIN_SECONDS, MEASURE_AMORTISE * state.seconds)
+    try:
+        kind, in_shape, in_dtype, out_shape, out_dtype, d, threads = key
+        with _planner_lock:
+            fftw_wisdom.load_wisdom()
+            ok = _measure(kind, in_shape, np.dtype(in_dtype), out_shape, np.dtype(out_dtype), d,
+                          threads, "FFTW_MEASURE", limit)
+            if ok:
+                fftw_wisdom.save_wisdom()
+        with _state_lock:
+            if ok:
+                state.measured = True
+                state.generation += 1  # pooled estimate plans are dropped as they come back
+                _drop_pool(key)
+            else:
+                state.next_try = MEASURE_BACKOFF * limit / MEASURE_AMORTISE
+    finally:
+        state.upgrading = False
+
+
+def _drop_pool(key) -> None:
+    """Forget the pooled plans of ``key`` (caller holds the state lock)."""
+    global _pooled_bytes
+    entries = _pools.pop(key, None)
+    if entries:
+        _pooled_bytes -= sum(_entry_bytes(e) for e in entries)
+
+
+def _entry_bytes(entry) -> int:
+    plan, a, b = entry[:3]
+    return a.nbytes + (0 if a is b else b.nbytes)
+
+
+def _return_entry(key, entry) -> None:
+    """Put a plan back in its pool, dropping the least recently used ones past the bound."""
+    global _pooled_bytes
+    nbytes = _entry_bytes(entry)
+    with _state_lock:
+        state = _states.get(key)
+        if state is not None and entry[3] != state.generation:
+            return  # superseded by a measured plan
+        _pools.setdefault(key, []).append(entry)
+        _pools.move_to_end(key)
+        _pooled_bytes += nbytes
+        while _pooled_bytes > plan_cache_bytes() and len(_pools) > 1:
+            old_key, old = next(iter(_pools.items()))
+            if old_key == key:
+                _pools.move_to_end(key)
+                old_key, old = next(iter(_pools.items()))
+            del _pools[old_key]
+            _pooled_bytes -= sum(_entry_bytes(e) for e in old)
 
 
 def _key(kind, inp, out, d, threads):
@@ -245,27 +389,51 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int) -> np.ndarray:
     """
     if inp is out:
         kind += INPLACE
-    threads = 1 if _single_threaded.get() else settings().threads
-    if threads > 1 and max(inp.size, out.size) < THREADS_MIN_ELEMENTS:
-        threads = 1
+    threads = call_threads(max(inp.size, out.size))
     key = _key(kind, inp, out, d, threads)
     rec = _recorder.get()
     if rec is not None:
         rec.append(key)
+    auto = settings().planner == AUTO
     with _state_lock:
-        pool = _pools.setdefault(key, [])
+        state = _states.get(key)
+        if state is None:
+            state = _states[key] = _KeyState(measured=None if auto else True)
+        pool = _pools.get(key)
         entry = pool.pop() if pool else None
+        if entry is not None:
+            global _pooled_bytes
+            _pooled_bytes -= _entry_bytes(entry)
+        generation = state.generation
+    nbytes = inp.nbytes + (0 if inp is out else out.nbytes)
+    pooled = nbytes <= plan_cache_bytes() // POOL_ENTRY_FRACTION
+    start = time.perf_counter()
+    if entry is None and pooled:
+        entry = _make_entry(kind, inp.shape, inp.dtype, out.shape, out.dtype, d, threads,
+                            state) + (generation,)
     if entry is None:
-        entry = _make_plan(kind, inp.shape, inp.dtype, out.shape, out.dtype, d, threads)
-    plan, own_in, own_out = entry
-    try:
-        plan.update_arrays(inp, out)
+        # Too large to keep buffers for: plan on the caller's arrays (from wisdom or an
+        # estimate, well under a millisecond against the transform's own milliseconds).
+        plan = _direct_plan(kind, inp, out, d, threads, state)
         plan.execute()
-    finally:
-        # Drop the references to the caller's arrays so the plan holds only its own buffers.
-        plan.update_arrays(own_in, own_out)
+        del plan
+    else:
+        plan, own_in, own_out = entry[:3]
+        try:
+            plan.update_arrays(inp, out)
+            plan.execute()
+        finally:
+            # Drop the references to the caller's arrays so the plan holds only its own buffers.
+            plan.update_arrays(own_in, own_out)
+            _return_entry(key, entry)
+    if auto and not state.measured:
+        elapsed = time.perf_counter() - start
         with _state_lock:
-            _pools[key].append(entry)
+            state.uses += 1
+            state.seconds += elapsed
+            due = state.uses >= 2 and state.seconds >= state.next_try
+        if due and rec is None and not _replaying.get():  # never inside an FFT-floor run
+            _maybe_measure(key, state)
     return out
 
 
@@ -296,14 +464,17 @@ def run_parallel(tasks: list) -> list:
             _workers = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
                                           thread_name_prefix="numbascat")
     parent = _recorder.get()
+    replaying = _replaying.get()
     records = [[] if parent is not None else None for _ in tasks]
 
     def worker(task, record):
         single = _single_threaded.set(True)
         token = _recorder.set(record)
+        replay = _replaying.set(replaying)
         try:
             return task()
         finally:
+            _replaying.reset(replay)
             _recorder.reset(token)
             _single_threaded.reset(single)
 
@@ -353,6 +524,13 @@ def replayer(keys: list, cold: bool = False):
         steps.append((key[0].removesuffix(INPLACE), pair, key[5], key[6]))
 
     def run():
+        token = _replaying.set(True)
+        try:
+            _run_steps()
+        finally:
+            _replaying.reset(token)
+
+    def _run_steps():
         for step in steps:
             if step[0] == PARALLEL:
                 run_parallel(step[1])
@@ -379,6 +557,9 @@ def recording():
 
 
 def clear_plans() -> None:
-    """Forget every cached plan (wisdom stays loaded)."""
+    """Forget every cached plan and what the auto planner learnt (wisdom stays loaded)."""
+    global _pooled_bytes
     with _state_lock:
         _pools.clear()
+        _states.clear()
+        _pooled_bytes = 0

@@ -20,7 +20,8 @@ import math
 
 import numpy as np
 
-from numbascat.backend_api import Backend, FilterRole
+from numbascat.backend_api import Backend, FilterRole, LazyFilterStack
+from numbascat.backends import cpu_load
 from numbascat.backends import fftw_plans as fp
 from numbascat.backends import numba_kernels as nk
 from numbascat.backends.info import NUMBA
@@ -113,27 +114,77 @@ def _symmetrise(filters: np.ndarray, d: int) -> np.ndarray:
 class PreparedStack:
     """A filter stack ``(F, *s)`` on the numba backend.
 
-    ``data`` holds the filters cast to the signal precision (real stays real); for
-    :attr:`FilterRole.LOWPASS` stacks ``sym`` holds their Hermitian-symmetrised version.
-    ``support`` lists where the filters that the kernels read (``sym`` when present, else
-    ``data``) are not negligible (:mod:`numbascat.backends.support`).
+    Real wavelet stacks are *compact*: only their support is kept (``values``, each entry
+    twice for the re/im lanes of the kernels; a long 1D wavelet covers a few percent of its
+    spectrum), and ``data`` is None. Other stacks keep ``data``, the filters cast to the signal
+    precision (real stays real); for :attr:`FilterRole.LOWPASS` stacks ``sym`` holds their
+    Hermitian-symmetrised version. ``support`` lists where the filters that the kernels read
+    (``sym`` when present, else the filters) are not negligible
+    (:mod:`numbascat.backends.support`).
     """
 
-    __slots__ = ("_quadrature", "_rows", "_segments", "d", "data", "doubled", "role", "support",
-                 "sym")
+    __slots__ = ("_quadrature", "_rows", "_segments", "_shape", "d", "data", "doubled",
+                 "role", "support", "sym", "value_base", "values")
 
-    def __init__(self, data: np.ndarray, d: int, role: str, sym: np.ndarray | None):
+    def __init__(self, data: np.ndarray | None, d: int, role: str, sym: np.ndarray | None,
+                 compact=None):
         self.data, self.d, self.role, self.sym = data, d, role, sym
         self.doubled: dict = {}
-        used = self.canonical("data" if sym is None else "sym")
-        self.support: SupportRuns = support_runs(np.abs(used),
-                                                 relative_tolerance(used.real.dtype))
         self._segments: dict = {}
         self._quadrature = None
         self._rows: dict = {}
+        if compact is not None:
+            self._shape, self.support, self.values, self.value_base = compact
+            return
+        self._shape = data.shape
+        self.values = self.value_base = None
+        used = self.canonical("data" if sym is None else "sym")
+        self.support: SupportRuns = support_runs(np.abs(used),
+                                                 relative_tolerance(used.real.dtype))
+
+    @classmethod
+    def compact_real(cls, filters, d: int, role: str, real: np.dtype) -> PreparedStack:
+        """The compact form of a real stack (dense numpy or a LazyFilterStack), read a few
+        rows at a time so that the dense stack never exists whole."""
+        F, s = filters.shape[0], tuple(filters.shape[1:])
+        n = _prod(s)
+        step = max(1, COMPACT_CHUNK_BYTES // (8 * n))
+        tol = relative_tolerance(real)
+        ptrs, runs, values = [np.zeros(1, np.int64)], [], []
+        kept = rows_done = 0
+        for a in range(0, F, step):
+            b = min(F, a + step)
+            chunk = (filters.rows(a, b) if isinstance(filters, LazyFilterStack)
+                     else np.asarray(filters[a:b]))
+            flat = np.asarray(chunk, dtype=real).reshape((b - a,) + _canon(s))
+            sup = support_runs(np.abs(flat), tol)
+            ptrs.append(sup.ptr[1:] + sum(len(r) for r in runs))
+            runs.append(sup.runs)
+            N = flat.shape[-1]
+            lines = flat.reshape(-1, N)
+            row_of = np.repeat(np.arange(len(sup.ptr) - 1), np.diff(sup.ptr))
+            lengths = sup.runs[:, 1] - sup.runs[:, 0]
+            offsets = np.cumsum(lengths) - lengths
+            cols = (np.repeat(sup.runs[:, 0] - offsets, lengths)
+                    + np.arange(int(lengths.sum())))
+            values.append(lines[np.repeat(row_of, lengths), cols])
+            kept += int(lengths.sum())
+            rows_done += lines.shape[0]
+        ptr = np.concatenate(ptrs)
+        all_runs = (np.concatenate(runs) if runs else np.zeros((0, 2), np.int64)).reshape(-1, 2)
+        lengths = all_runs[:, 1] - all_runs[:, 0]
+        value_base = np.cumsum(lengths) - lengths - all_runs[:, 0]
+        flat_values = np.concatenate(values) if values else np.zeros(0, real)
+        support = SupportRuns(ptr, all_runs, kept / max(1, rows_done * _canon(s)[-1]))
+        return cls(None, d, role, None,
+                   compact=((F,) + s, support, np.ascontiguousarray(flat_values), value_base))
+
+    @property
+    def compact(self) -> bool:
+        return self.data is None
 
     def row(self, i: int) -> PreparedStack:
-        """Filter ``i`` alone, as a stack ``(1, *s)`` (cached)."""
+        """Filter ``i`` alone, as a stack ``(1, *s)`` (cached; dense stacks only)."""
         value = self._rows.get(i)
         if value is None:
             value = self._rows[i] = PreparedStack(self.data[i:i + 1], self.d, self.role,
@@ -163,44 +214,56 @@ class PreparedStack:
         return self._quadrature
 
     def segments(self, Nk: int, keep: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The support cut for periodising rows of length N to ``Nk`` (cached per call shape)."""
+        """The support cut for periodising rows of length N to ``Nk`` (cached per call shape);
+        each segment's fifth column is where its values start (in :meth:`kernel_values`)."""
         key = (Nk, keep)
         value = self._segments.get(key)
         if value is None:
-            value = periodised_segments(self.support, self.shape[-1], Nk, keep)
+            value = periodised_segments(self.support, self.shape[-1], Nk, keep, self.value_base)
             self._segments[key] = value  # a race only computes the same value twice
         return value
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._shape
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.values.dtype if self.data is None else self.data.dtype
+
+    @property
+    def is_complex(self) -> bool:
+        return self.data is not None and np.iscomplexobj(self.data)
 
     def canonical(self, which: str = "data") -> np.ndarray:
-        """The stack as (F, L, M, N)."""
+        """The dense stack as (F, L, M, N)."""
         arr = getattr(self, which)
         return arr.reshape((arr.shape[0],) + _canon(arr.shape[1:]))
 
-    def canonical_doubled(self, scale: float = 1.0) -> np.ndarray:
-        """A real stack as (F, L, M, 2N), each value twice (it multiplies interleaved re/im),
-        times ``scale`` (a periodisation's ``1/prod(k)``, cached per value)."""
+    def kernel_values(self, scale: float = 1.0) -> np.ndarray:
+        """A real stack's values for the multiply kernels: flat, each value twice (it multiplies
+        interleaved re/im), times ``scale`` (a periodisation's ``1/prod(k)``, cached per value).
+        Compact stacks hold their support only; dense ones every entry in C order."""
         value = self.doubled.get(scale)
         if value is None:
             base = self.doubled.get(1.0)
             if base is None:
-                base = self.doubled[1.0] = np.repeat(self.canonical(), 2, axis=-1)
+                source = self.values if self.data is None else self.data.reshape(-1)
+                base = self.doubled[1.0] = np.repeat(source, 2)
             value = base if scale == 1.0 else base * base.dtype.type(scale)
             self.doubled[scale] = value
         return value
+
+
+#: Dense rows read at once while compacting a stack (bytes of float64).
+COMPACT_CHUNK_BYTES = 16 * 2 ** 20
 
 
 class NumbaBackend(NumpyArrays, Backend):
     """Fast CPU backend on numpy arrays: pyFFTW plans plus numba kernels."""
 
     info = NUMBA
+    lazy_filters = True  # real wavelet stacks are compacted a few rows at a time
 
     # ------------------------------------------------------------------ FFT floor hooks
     def fft_recording(self):
@@ -225,18 +288,26 @@ class NumbaBackend(NumpyArrays, Backend):
         release the GIL, so every stage of the pass runs in parallel, not only the FFTs
         (multi-threaded FFTW plans would leave the kernels on one core).
         """
-        threads = fp.settings().threads
+        current = fp.settings()
+        threads = current.threads
         if threads <= 1 or n < 2:
             return 1
         if signal_size is not None and n * signal_size <= self.SPLIT_MIN_VALUES:
             return 1
+        if not current.threads_explicit:
+            # Parts wait for each other at the end of the call: no more than the cores that
+            # other processes leave idle (see numbascat.backends.cpu_load).
+            threads = cpu_load.idle_cores()
+            if threads <= 1:
+                return 1
         return min(threads, n)
 
     def run_batch_parts(self, tasks):
         return fp.run_parallel(tasks)
 
     def prepare_filters(self, filters, dtype, role=FilterRole.WAVELET):
-        filters = np.asarray(filters)
+        if not isinstance(filters, LazyFilterStack):
+            filters = np.asarray(filters)
         if filters.ndim < 2 or filters.ndim > 4:
             raise ValueError(f"filters must have shape (F, *s) with 1 to 3 signal axes; got "
                              f"shape {filters.shape}")
@@ -244,15 +315,18 @@ class NumbaBackend(NumpyArrays, Backend):
         if real not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {real}")
         complex_dtype = np.result_type(real, np.complex64)
-        target = complex_dtype if np.iscomplexobj(filters) else real
+        target = complex_dtype if np.issubdtype(filters.dtype, np.complexfloating) else real
         d = filters.ndim - 1
+        if role == FilterRole.WAVELET and target == real:
+            stack = PreparedStack.compact_real(filters, d, role, real)
+            stack.kernel_values()
+            return stack
+        filters = np.asarray(filters)
         data = np.ascontiguousarray(filters, dtype=target)
         stack = PreparedStack(data, d, role, None)
         if role == FilterRole.LOWPASS:
             sym = _symmetrise(filters.astype(np.result_type(filters.dtype, np.float64)), d)
             stack.sym = np.ascontiguousarray(sym, dtype=target)
-        elif not np.iscomplexobj(data):
-            stack.canonical_doubled()
         return stack
 
     # ------------------------------------------------------------------ primitives
@@ -344,16 +418,16 @@ class NumbaBackend(NumpyArrays, Backend):
         X = np.ascontiguousarray(x_hat).reshape((B, L, M, N // 2 + 1))
         out = fp.empty((B, F, L // k3[0], M // k3[1], N // k3[2]), x_hat.dtype)
         scale = 1.0 / _prod(k3)
-        f = filters.canonical()
         sup = filters.support
-        if np.iscomplexobj(f):
-            nk.multiply_periodise_complex(_fview(X), _fview(f), sup.ptr, sup.runs, N, *k3, scale,
-                                          _fview(out))
+        if filters.is_complex:
+            nk.multiply_periodise_complex(_fview(X), _fview(filters.canonical()), sup.ptr,
+                                          sup.runs, N, *k3, scale, _fview(out))
         else:
             kernel = (nk.multiply_periodise_real_par if _parallel_kernel_pays(out.nbytes, B * F)
                       else nk.multiply_periodise_real)
             ptr, seg = filters.segments(N // k3[2])
-            kernel(_fview(X), filters.canonical_doubled(scale), ptr, seg, N, *k3, _fview(out))
+            kernel(_fview(X), filters.kernel_values(scale), ptr, seg, F, L, M, N, *k3,
+                   _fview(out))
         return out.reshape(lead + (F,) + tuple(n // kk for n, kk in zip(s, k, strict=True)))
 
     def lowpass_irfft(self, x_hat, phi, k, d, s):

@@ -28,9 +28,8 @@ SIGNAL_BLOCK = 16
 
 
 @njit(cache=True, nogil=True)
-def _mp_block(Xv, f2, ptr, seg, b0, b1, N, k0, k1, k2, ov):
+def _mp_block(Xv, fv, ptr, seg, b0, b1, F, L, M, N, k0, k1, k2, ov):
     """Signals ``b0:b1`` of :func:`multiply_periodise_real`."""
-    F, L, M = f2.shape[0], f2.shape[1], f2.shape[2]
     Lk, Mk, Nk = L // k0, M // k1, N // k2
     # Flat views and row offsets: per segment and signal only two 1D slices are made, which
     # matters when rows are short (small images, deep periodisation).
@@ -48,12 +47,12 @@ def _mp_block(Xv, f2, ptr, seg, b0, b1, N, k0, k1, k2, ov):
             xn_at = (an * M + (M - r) % M) * x_row  # the row holding X[-a, -r, :]
             for fi in range(F):
                 row = (fi * L + a) * M + r
-                fr = f2[fi, a, r]
                 o_at = fi * Lk * Mk * o_row + (ao * Mk + r % Mk) * o_row
                 for p in range(ptr[row], ptr[row + 1]):
                     sc, ec, j = seg[p, 0], seg[p, 1], 2 * seg[p, 2]
                     n = 2 * (ec - sc)
-                    fs = fr[2 * sc:2 * ec]
+                    v0 = 2 * seg[p, 4]
+                    fs = fv[v0:v0 + n]
                     if seg[p, 3]:
                         # Past the half: X[c] = conj(X[N - c]), read backwards; xs holds the
                         # columns N - ec + 1 .. N - sc.
@@ -78,31 +77,32 @@ def _mp_block(Xv, f2, ptr, seg, b0, b1, N, k0, k1, k2, ov):
 
 
 @njit(cache=True, nogil=True)
-def multiply_periodise_real(Xv, f2, ptr, seg, N, k0, k1, k2, ov):
+def multiply_periodise_real(Xv, fv, ptr, seg, F, L, M, N, k0, k1, k2, ov):
     """Filter a half spectrum by a real stack and periodise, writing full spectra.
 
     Xv : (B, L, M, 2*(N//2+1)) float view of the half spectrum.
-    f2 : (F, L, M, 2N) real filters with every value repeated twice (re and im lanes), already
+    fv : (V,) the stack's kept filter values, each repeated twice (re and im lanes), already
         multiplied by the periodisation's ``1 / (k0 k1 k2)`` (exact for the powers of two every
-        transform uses).
+        transform uses). Only the support is stored (a long 1D wavelet covers a few percent of
+        its spectrum): segment ``p`` reads its values from ``fv[2*seg[p, 4]:]``.
     ptr, seg : the stack's support cut for this periodisation
-        (:func:`~numbascat.backends.support.periodised_segments`); only those entries are
-        multiplied, the rest of the filter is negligible.
+        (:func:`~numbascat.backends.support.periodised_segments`), rows of the canonical
+        ``(F, L, M, N)`` stack; only those entries are multiplied, the rest are negligible.
     ov : (B, F, L//k0, M//k1, 2*(N//k2)) float view of the complex output, overwritten with
         the mean over periods of ``X * f``.
     """
     B = Xv.shape[0]
     for b0 in range(0, B, SIGNAL_BLOCK):
-        _mp_block(Xv, f2, ptr, seg, b0, min(B, b0 + SIGNAL_BLOCK), N, k0, k1, k2, ov)
+        _mp_block(Xv, fv, ptr, seg, b0, min(B, b0 + SIGNAL_BLOCK), F, L, M, N, k0, k1, k2, ov)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def multiply_periodise_real_par(Xv, f2, ptr, seg, N, k0, k1, k2, ov):
+def multiply_periodise_real_par(Xv, fv, ptr, seg, F, L, M, N, k0, k1, k2, ov):
     """:func:`multiply_periodise_real` with the signal blocks spread over threads."""
     B = Xv.shape[0]
     for i in prange((B + SIGNAL_BLOCK - 1) // SIGNAL_BLOCK):
         b0 = i * SIGNAL_BLOCK
-        _mp_block(Xv, f2, ptr, seg, b0, min(B, b0 + SIGNAL_BLOCK), N, k0, k1, k2, ov)
+        _mp_block(Xv, fv, ptr, seg, b0, min(B, b0 + SIGNAL_BLOCK), F, L, M, N, k0, k1, k2, ov)
 
 
 @njit(cache=True, nogil=True, parallel=True)

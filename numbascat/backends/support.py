@@ -74,8 +74,8 @@ def support_runs(magnitude: np.ndarray, rel_tol: float, merge_gap: int = MERGE_G
     return SupportRuns(ptr, runs, kept / max(1, mask.size))
 
 
-def periodised_segments(support: SupportRuns, N: int, Nk: int, keep: int | None = None
-                        ) -> tuple[np.ndarray, np.ndarray]:
+def periodised_segments(support: SupportRuns, N: int, Nk: int, keep: int | None = None,
+                        value_base: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The runs cut where periodisation folds them and where the half spectrum ends.
 
     Output column ``c`` of a row of length ``N`` lands on column ``c % Nk`` after periodising
@@ -84,6 +84,10 @@ def periodised_segments(support: SupportRuns, N: int, Nk: int, keep: int | None 
     ``segments[ptr[i]:ptr[i + 1]]``, each ``(start, stop, out_start, mirrored)`` with all its
     columns on one side of ``N//2 + 1`` and landing on ``out_start + (c - start)``. With
     ``keep``, only output columns ``< keep`` are listed (a half spectrum at low resolution).
+
+    ``value_base`` (R,), one per run, says where a run's filter values are stored: column ``c``
+    of run ``q`` is value ``value_base[q] + c``. A fifth column then holds each segment's first
+    value index (``row * N + start`` when omitted: a dense ``(rows, N)`` stack).
     """
     Nh = N // 2 + 1
     starts, stops = support.runs[:, 0], support.runs[:, 1]
@@ -91,24 +95,29 @@ def periodised_segments(support: SupportRuns, N: int, Nk: int, keep: int | None 
     # Cut points: multiples of Nk, and Nh; every run splits at those inside it.
     cuts = np.union1d(np.arange(0, N + 1, Nk), [Nh, N])
     pieces_rows, pieces_s, pieces_e = [], [], []
-    for row, s, e in zip(rows.tolist(), starts.tolist(), stops.tolist(), strict=True):
+    base = (rows * N if value_base is None
+            else np.asarray(value_base, dtype=np.int64)).tolist()
+    pieces_base = []
+    for row, s, e, vb in zip(rows.tolist(), starts.tolist(), stops.tolist(), base, strict=True):
         inner = cuts[(cuts > s) & (cuts < e)].tolist()
         bounds = [s] + inner + [e]
         pieces_rows += [row] * (len(bounds) - 1)
+        pieces_base += [vb] * (len(bounds) - 1)
         pieces_s += bounds[:-1]
         pieces_e += bounds[1:]
     seg_s = np.asarray(pieces_s, dtype=np.int64)
     seg_e = np.asarray(pieces_e, dtype=np.int64)
     seg_rows = np.asarray(pieces_rows, dtype=np.int64)
+    seg_v = np.asarray(pieces_base, dtype=np.int64).reshape(-1) + seg_s
     out_start = seg_s % Nk
     if keep is not None:
         seg_e = np.minimum(seg_e, seg_s - out_start + keep)
         valid = seg_s < seg_e
-        seg_s, seg_e, seg_rows, out_start = (seg_s[valid], seg_e[valid], seg_rows[valid],
-                                             out_start[valid])
+        seg_s, seg_e, seg_rows, out_start, seg_v = (seg_s[valid], seg_e[valid], seg_rows[valid],
+                                                    out_start[valid], seg_v[valid])
     mirrored = (seg_s >= Nh).astype(np.int64)
     counts = np.bincount(seg_rows, minlength=len(support.ptr) - 1)
     ptr = np.zeros(len(support.ptr), dtype=np.int64)
     np.cumsum(counts, out=ptr[1:])
-    segments = np.stack([seg_s, seg_e, out_start, mirrored], axis=1).reshape(-1, 4)
+    segments = np.stack([seg_s, seg_e, out_start, mirrored, seg_v], axis=1).reshape(-1, 5)
     return ptr, np.ascontiguousarray(segments)

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from numbascat.backend_api import LazyFilterStack
 from numbascat.prepared import LOWPASS, WAVELET
 from numbascat.scattering1d import params as P
 from numbascat.scattering1d.core import DEFAULT_BLOCK_BYTES, make_plan, scattering1d
@@ -92,19 +93,30 @@ class Scattering1DBase(ScatteringTransform):
         first = {k: int(np.argmax(K2 >= k)) for k in range(int(K2.max(initial=0)) + 1)}
         return K2, first
 
-    def _stacks(self):
-        """Dense filter stacks (name -> (F, N_pad / 2^k) float64), built once, on first use."""
-        if self._dense is not None:
-            return self._dense
-        p, bank, N_pad = self._params, self._bank, self._params.N_pad
+    def _stack_rows(self):
+        """name -> (bank filter name, level k, first bank row, row count) of every stack."""
+        p = self._params
         K2, first = self._psi2_layout()
         K_phi = min(max(int(self._j1.max(initial=0)), int(self._j2.max(initial=0))), p.log2_T,
                     p.J_pad)
-        stacks = {"psi1": layout(bank, "psi1", N_pad, 0)}
+        rows = {"psi1": ("psi1", 0, 0, len(self._j1))}
         for k, row in first.items():
-            stacks[f"psi2_r{k}"] = layout(bank, "psi2", N_pad, k, np.arange(row, len(K2)))
+            rows[f"psi2_r{k}"] = ("psi2", k, row, len(K2) - row)
         for k in range(K_phi + 1):
-            stacks[f"phi_r{k}"] = layout(bank, "phi", N_pad, k)
+            rows[f"phi_r{k}"] = ("phi", k, 0, 1)
+        return rows
+
+    def _stacks(self):
+        """Dense filter stacks (name -> (F, N_pad / 2^k) float64), built once, on first use.
+
+        Only the Kymatio-style attributes (``psi1_f``, ...) need them; the forward pass lays
+        out rows on demand from the compact bank (:meth:`_filter_sources`).
+        """
+        if self._dense is not None:
+            return self._dense
+        bank, N_pad = self._bank, self._params.N_pad
+        stacks = {key: layout(bank, name, N_pad, k, np.arange(row, row + count))
+                  for key, (name, k, row, count) in self._stack_rows().items()}
         for v in stacks.values():
             v.flags.writeable = False
         self._dense = stacks
@@ -138,8 +150,17 @@ class Scattering1DBase(ScatteringTransform):
                 "sigma": float(self._bank["phi_sigma"][0]), "j": self._params.log2_T}
 
     def _filter_sources(self):
-        return {k: (v, LOWPASS if k.startswith("phi") else WAVELET)
-                for k, v in self._stacks().items()}
+        """Lazy stacks over the compact bank: a backend that reads rows on demand never holds
+        the dense bank (for N_pad = 2^20 and Q = 8, about a gigabyte in float64)."""
+        bank, N_pad = self._bank, self._params.N_pad
+
+        def lazy(name, k, row, count):
+            def make_rows(a, b):
+                return layout(bank, name, N_pad, k, np.arange(row + a, row + b))
+            return LazyFilterStack((count, N_pad >> k), np.float64, make_rows)
+
+        return {key: (lazy(*spec), LOWPASS if key.startswith("phi") else WAVELET)
+                for key, spec in self._stack_rows().items()}
 
     # ------------------------------------------------------------------ sizes and meta
     @property

@@ -48,7 +48,8 @@ def test_segments_cover_the_runs_once_and_land_on_their_periodised_column(Nk, ke
     Nh = 16 // 2 + 1
     for row in range(len(sup.ptr) - 1):
         covered = np.zeros(16, bool)
-        for s, e, out, mirrored in seg[ptr[row]:ptr[row + 1]]:
+        for s, e, out, mirrored, value_at in seg[ptr[row]:ptr[row + 1]]:
+            assert value_at == row * 16 + s                     # dense (rows, N) layout
             assert s < e and s // Nk == (e - 1) // Nk          # one period block
             assert (s >= Nh) == bool(mirrored) and (e <= Nh or s >= Nh)
             assert out == s % Nk
@@ -60,3 +61,20 @@ def test_segments_cover_the_runs_once_and_land_on_their_periodised_column(Nk, ke
         if keep is not None:
             expected &= (np.arange(16) % Nk) < keep
         assert (covered == expected).all()
+
+
+def test_segments_locate_compact_values():
+    """With ``value_base``, each segment's fifth column points at its first stored value."""
+    rng = np.random.default_rng(1)
+    mag = (rng.random((2, 1, 1, 32)) > 0.5).astype(float)
+    sup = support_runs(mag, 0.5, merge_gap=0)
+    lengths = sup.runs[:, 1] - sup.runs[:, 0]
+    base = np.cumsum(lengths) - lengths - sup.runs[:, 0]
+    rows = np.repeat(np.arange(len(sup.ptr) - 1), np.diff(sup.ptr))
+    # The compact values of a dense stack: the run entries, concatenated.
+    dense = rng.standard_normal((2, 32))
+    values = np.concatenate([dense[r, a:b] for r, (a, b) in zip(rows, sup.runs, strict=True)])
+    ptr, seg = periodised_segments(sup, 32, 8, None, base)
+    for row in range(len(sup.ptr) - 1):
+        for s, e, _, _, value_at in seg[ptr[row]:ptr[row + 1]]:
+            np.testing.assert_array_equal(values[value_at:value_at + e - s], dense[row, s:e])
