@@ -166,6 +166,10 @@ class Backend:
     #: Whether :meth:`prepare_filters` accepts a :class:`LazyFilterStack` (read row by row)
     #: instead of a dense numpy stack.
     lazy_filters: ClassVar[bool] = False
+    #: Working memory of a forward call relative to the transforms' estimates, which are fitted
+    #: to the numba backend (see :mod:`numbascat.memory`); a backend that batches less
+    #: carefully says so here.
+    memory_factor: ClassVar[float] = 1.0
 
     @property
     def name(self) -> str:

@@ -23,6 +23,7 @@ import numpy as np
 
 from numbascat.backend_api import Backend
 from numbascat.config import resolve_backend
+from numbascat.memory import AUTO_FRACTION, MemoryModel, available_memory, batch_step
 from numbascat.prepared import PreparedFilters
 
 __all__ = ["ScatteringTransform"]
@@ -41,8 +42,14 @@ class ScatteringTransform:
     array_kind: ClassVar[str] = "numpy"
 
     #: Largest number of signals scattered at once; a bigger batch is processed in chunks of
-    #: this size (bounded memory) and joined. None: the whole batch at once.
+    #: this size (bounded memory) and joined. None: the whole batch at once, or the chunks that
+    #: fit :attr:`memory_budget`.
     batch_size: int | None = None
+    #: Bytes one forward call may use on a host-memory backend (numpy, numba): its output plus
+    #: its peak working memory (:meth:`estimate_memory`). A batch that does not fit is split
+    #: into chunks that do; when nothing fits, :class:`MemoryError` is raised before any work.
+    #: None: half of the memory available when the call starts (see numbascat.memory).
+    memory_budget: int | None = None
 
     # ------------------------------------------------------------------ backend
     def _select_backend(self, backend: str | Backend | None) -> None:
@@ -83,6 +90,37 @@ class ScatteringTransform:
     def _check_input_shape(self, shape: tuple[int, ...]) -> None:
         raise NotImplementedError
 
+    def _memory_model(self, itemsize: int) -> MemoryModel:
+        """Upper bounds on a forward call's memory for signals of ``itemsize`` bytes."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ memory
+    def estimate_memory(self, n_signals: int, dtype: Any = np.float32) -> int:
+        """Bytes a forward call on ``n_signals`` signals of real ``dtype`` needs at most: its
+        output plus its peak working memory, processed in the chunks :attr:`batch_size` or
+        :attr:`memory_budget` would make (filters, prepared once, are not counted)."""
+        model = self._memory_model(np.dtype(dtype).itemsize)
+        return model.total(int(n_signals), self._checked_batch_size())
+
+    def _memory_budget(self) -> int | None:
+        budget = self.memory_budget
+        if budget is not None:
+            if isinstance(budget, bool) or not isinstance(budget, int | float | np.number) \
+                    or not budget > 0:
+                raise ValueError(f"memory_budget must be a positive number of bytes or None, "
+                                 f"got {budget!r}")
+            return int(budget)
+        available = available_memory()
+        return None if available is None else int(AUTO_FRACTION * available)
+
+    def _memory_step(self, n: int, x: Any, step: int | None) -> int | None:
+        """The batch step that fits the memory budget (host-memory backends only)."""
+        if not getattr(self.backend, "host_memory", False):
+            return step
+        itemsize = np.dtype(self.backend.real_dtype(x)).itemsize
+        return batch_step(self._memory_model(itemsize), n, self._memory_budget(), step,
+                          type(self).__name__)
+
     def _scatter(self, x: Any, batch_shape: tuple[int, ...], block_bytes: int | None = None
                  ) -> Any:
         """Run the transform on backend array ``x`` of shape ``(B, *signal)`` (``block_bytes``:
@@ -114,7 +152,7 @@ class ScatteringTransform:
             zeros = np.zeros((1,) + signal_shape, dtype=np.dtype(backend.real_dtype(x)))
             return self._scatter(backend.from_numpy(zeros), batch_shape)
         flat = backend.reshape(x, (n,) + signal_shape)
-        step = self._checked_batch_size()
+        step = self._memory_step(n, x, self._checked_batch_size())
         if step is None:
             parts = self._batch_parts(n, signal_shape)
             if len(parts) > 1:

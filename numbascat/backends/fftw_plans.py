@@ -62,7 +62,7 @@ THREADS_MIN_ELEMENTS = 1 << 17
 #: small transform takes FFTW ~40 ms (it times every candidate several times).
 MEASURE_MIN_SECONDS = 0.05
 #: Auto planner: measuring a key may take this many times the execution time it has cost.
-MEASURE_AMORTISE = 4.0
+MEASURE_AMORTISE = 1.0
 #: Auto planner: after a try ran out of time, wait for this many times more execution time.
 MEASURE_BACKOFF = 4.0
 #: Transforms whose buffers exceed this fraction of the plan cache are never pooled.

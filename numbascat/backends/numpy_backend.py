@@ -20,6 +20,9 @@ def _axes(d: int) -> tuple[int, ...]:
 class NumpyArrays:
     """The array-world operations shared by the backends computing on numpy arrays."""
 
+    #: Arrays live in host memory: transforms keep a forward call within their memory budget.
+    host_memory = True
+
     def is_array(self, x):
         return isinstance(x, np.ndarray)
 
@@ -63,6 +66,7 @@ class NumpyBackend(NumpyArrays, Backend):
     """Reference backend on numpy arrays (CPU, scipy.fft)."""
 
     info = NUMPY
+    memory_factor = 6.0  # full spectra and whole filter stacks at once (traced: up to ~3x numba)
 
     def prepare_filters(self, filters, dtype, role=FilterRole.WAVELET):
         filters = np.asarray(filters)

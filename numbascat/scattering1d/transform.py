@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from numbascat.backend_api import LazyFilterStack
+from numbascat.memory import MemoryModel
 from numbascat.prepared import LOWPASS, WAVELET
 from numbascat.scattering1d import params as P
 from numbascat.scattering1d.core import DEFAULT_BLOCK_BYTES, make_plan, scattering1d
@@ -220,6 +221,18 @@ class Scattering1DBase(ScatteringTransform):
                              oversampling, self.max_order)
             self._plans[key] = plan
         return plan
+
+    def _memory_model(self, itemsize):
+        """Upper bounds fitted to traced peaks (numba/numpy backends) with margin: a few
+        spectra of the padded signal per signal, bounded blocks besides."""
+        N_pad = self.N_pad
+        averaged = self.average if self.average is not None else True
+        length = N_pad >> max(0, self.log2_T - self.oversampling) if averaged else N_pad
+        return MemoryModel(per_signal=10 * N_pad * itemsize,
+                           blocks=2 * len(self._j1) * N_pad * itemsize,
+                           block_cap=3 * int(self.block_bytes),
+                           output=self.output_size() * length * itemsize,
+                           factor=self.backend.memory_factor)
 
     def _check_input_shape(self, shape):
         if len(shape) < 1:

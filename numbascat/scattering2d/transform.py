@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numbascat.memory import MemoryModel
 from numbascat.prepared import LOWPASS, WAVELET
 from numbascat.scattering2d.core import DEFAULT_BLOCK_BYTES, make_plan, scattering2d
 from numbascat.scattering2d.filter_bank import filter_bank_2d
@@ -105,6 +106,15 @@ class Scattering2DBase(ScatteringTransform):
     def _filter_sources(self):
         return {k: (v, LOWPASS if k.startswith("phi") else WAVELET)
                 for k, v in self.filters.items()}
+
+    def _memory_model(self, itemsize):
+        """Upper bounds fitted to traced peaks (numba/numpy backends) with margin."""
+        M, N = self._M_padded, self._N_padded
+        return MemoryModel(per_signal=8 * M * N * itemsize,
+                           blocks=2 * self.L * (self.J + 1) * M * N * itemsize,
+                           block_cap=3 * int(self.block_bytes),
+                           output=self.output_size() * (M >> self.J) * (N >> self.J) * itemsize,
+                           factor=self.backend.memory_factor)
 
     def _check_input_shape(self, shape):
         if len(shape) < 2:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numbascat.memory import MemoryModel
 from numbascat.prepared import WAVELET
 from numbascat.scattering3d.core import DEFAULT_BLOCK_BYTES, make_plan, scattering3d
 from numbascat.scattering3d.filter_bank import filter_bank_3d
@@ -123,6 +124,15 @@ class HarmonicScattering3DBase(ScatteringTransform):
     # ------------------------------------------------------------------ backend hooks
     def _filter_sources(self):
         return {name: (stack, WAVELET) for name, stack in self.filters.items()}
+
+    def _memory_model(self, itemsize):
+        """Upper bounds fitted to traced peaks (numba/numpy backends) with margin."""
+        volume = self.M * self.N * self.O
+        return MemoryModel(per_signal=6 * volume * itemsize,
+                           blocks=2 * (self.L + 1) ** 2 * volume * itemsize,
+                           block_cap=3 * int(self.block_bytes),
+                           output=int(np.prod(self.output_shape)) * itemsize,
+                           factor=self.backend.memory_factor)
 
     def _check_input_shape(self, shape):
         _check_ndim(shape)
