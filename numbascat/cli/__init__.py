@@ -10,7 +10,7 @@ import importlib
 import sys
 
 #: subcommand modules, in help order
-COMMANDS = ("backends", "config_cmd", "bench", "scatter", "plot")
+COMMANDS = ("backends", "config_cmd", "bench", "tune", "scatter", "plot")
 
 
 def build_parser() -> argparse.ArgumentParser:

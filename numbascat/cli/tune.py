@@ -68,8 +68,8 @@ def _targets(args):
             if name not in known:
                 raise ValueError(f"unknown workload {name!r}; known: {', '.join(known)}")
             w = known[name]
-            targets.append((name, lambda w=w: w.build("numpy", "numba"),
-                            [w.input_shape("cpu")]))
+            targets.append((name, lambda w=w: getattr(frontend, w.transform)(
+                backend="numba", **w.kwargs()), [w.batch("cpu") + w.signal_shape]))
     if not targets:
         raise ValueError("nothing to tune: give --shape (with --dim/--J/...) or --workload")
     return targets
@@ -90,8 +90,7 @@ def run(args) -> int:
             for shape in shapes:
                 start = time.perf_counter()
                 transform(np.zeros(shape, dtype=args.dtype))
-                print(f"tuned {label} batch {shape[:-len(shape) + 1] or shape[:1]}: "
-                      f"{time.perf_counter() - start:.1f} s")
+                print(f"tuned {label}, input {shape}: {time.perf_counter() - start:.1f} s")
     finally:
         if previous is None:
             os.environ.pop("NUMBASCAT_FFTW_PLANNER", None)
