@@ -15,6 +15,8 @@ process or the output itself still has room.
 from __future__ import annotations
 
 import os
+import re
+import time
 from dataclasses import dataclass
 
 __all__ = ["AUTO_FRACTION", "MemoryModel", "available_memory", "batch_step", "format_bytes"]
@@ -44,19 +46,36 @@ class MemoryModel:
         return n * self.output + self.working(min(n, step or n))
 
 
+#: ``available_memory`` re-reads the system's figure at most this often (seconds).
+AVAILABLE_TTL = 0.5
+_available_cache: list = [-1.0, None]  # [monotonic time read, bytes]
+
+
 def available_memory() -> int | None:
-    """Bytes the machine can give this process now (``MemAvailable``), None when unknown."""
+    """Bytes the machine can give this process now (``MemAvailable``), None when unknown.
+
+    Cached for :data:`AVAILABLE_TTL` seconds: small transforms are called thousands of times a
+    second and the figure moves slowly.
+    """
+    now = time.monotonic()
+    read_at, value = _available_cache
+    if now - read_at < AVAILABLE_TTL:
+        return value
+    value = None
     try:
         with open("/proc/meminfo", "rb") as f:
-            for line in f:
-                if line.startswith(b"MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
+            match = re.search(rb"^MemAvailable:\s*(\d+)", f.read(), re.MULTILINE)
+        if match:
+            value = int(match.group(1)) * 1024
+    except OSError:
         pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
+    if value is None:
+        try:
+            value = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            value = None
+    _available_cache[:] = [now, value]
+    return value
 
 
 def format_bytes(n: float) -> str:
