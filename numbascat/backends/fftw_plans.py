@@ -24,7 +24,7 @@ Settings (read once, :func:`refresh_settings` re-reads):
   ``numbascat tune`` uses them to write wisdom ahead of time;
 - threads: ``NUMBASCAT_FFT_THREADS`` or ``[fft] threads`` (default: the usable cores, fewer
   while other processes keep cores busy, see :mod:`numbascat.backends.cpu_load`);
-- plan cache: ``NUMBASCAT_FFTW_PLAN_CACHE_MB`` (default 64): bound on the pooled plans' buffers.
+- plan cache: ``NUMBASCAT_FFTW_PLAN_CACHE_MB`` (default 32): bound on the pooled plans' buffers.
 """
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ class FFTSettings:
     planner: str  # 'auto' or an FFTW planner flag, e.g. 'FFTW_MEASURE'
     threads: int
     threads_explicit: bool = False  # set by NUMBASCAT_FFT_THREADS / [fft] threads
-    plan_cache_mb: float = 64.0
+    plan_cache_mb: float = 32.0
 
 
 _state_lock = threading.Lock()
@@ -116,7 +116,7 @@ def _read_settings() -> FFTSettings:
             raise ValueError(f"FFT threads (NUMBASCAT_FFT_THREADS or [fft] threads) must be a "
                              f"positive integer; got {raw_threads!r}")
     raw_cache = get_setting("fft", "plan_cache_mb", env="NUMBASCAT_FFTW_PLAN_CACHE_MB",
-                            default="64")
+                            default="32")
     try:
         cache_mb = float(raw_cache)
     except ValueError:

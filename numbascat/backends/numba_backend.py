@@ -123,8 +123,8 @@ class PreparedStack:
     (:mod:`numbascat.backends.support`).
     """
 
-    __slots__ = ("_quadrature", "_rows", "_segments", "_shape", "d", "data", "doubled",
-                 "role", "support", "sym", "value_base", "values")
+    __slots__ = ("_dtype", "_quadrature", "_rows", "_segments", "_shape", "d", "data",
+                 "doubled", "role", "support", "sym", "value_base", "values")
 
     def __init__(self, data: np.ndarray | None, d: int, role: str, sym: np.ndarray | None,
                  compact=None):
@@ -135,8 +135,9 @@ class PreparedStack:
         self._rows: dict = {}
         if compact is not None:
             self._shape, self.support, self.values, self.value_base = compact
+            self._dtype = self.values.dtype
             return
-        self._shape = data.shape
+        self._shape, self._dtype = data.shape, data.dtype
         self.values = self.value_base = None
         used = self.canonical("data" if sym is None else "sym")
         self.support: SupportRuns = support_runs(np.abs(used),
@@ -181,7 +182,7 @@ class PreparedStack:
 
     @property
     def compact(self) -> bool:
-        return self.data is None
+        return self.data is None and self.sym is None
 
     def row(self, i: int) -> PreparedStack:
         """Filter ``i`` alone, as a stack ``(1, *s)`` (cached; dense stacks only)."""
@@ -229,7 +230,7 @@ class PreparedStack:
 
     @property
     def dtype(self):
-        return self.values.dtype if self.data is None else self.data.dtype
+        return self._dtype
 
     @property
     def is_complex(self) -> bool:
@@ -250,6 +251,7 @@ class PreparedStack:
             if base is None:
                 source = self.values if self.data is None else self.data.reshape(-1)
                 base = self.doubled[1.0] = np.repeat(source, 2)
+                self.values = None  # the doubled copy is all the kernels read
             value = base if scale == 1.0 else base * base.dtype.type(scale)
             self.doubled[scale] = value
         return value
