@@ -192,8 +192,11 @@ def mod(name):
     except Exception as exc:
         return f"missing ({type(exc).__name__}: {str(exc)[:150]})"
     return f"{getattr(m, '__version__', '?')} ({(getattr(m, '__file__', None) or '?')})"
-for name in ("numpy", "scipy", "numba", "numba_cuda", "cupy", "torch", "jax", "jaxlib",
-             "pyfftw", "pytest", "platformdirs", "kymatio", "numbascat"):
+names = ["numpy", "scipy", "numba", "numba_cuda", "cupy", "torch", "jax", "jaxlib", "pyfftw",
+         "pytest", "platformdirs", "kymatio", "numbascat"]
+if "--rehearsal" in sys.argv:  # jax is slow to import and no part of the rehearsal
+    names = [n for n in names if not n.startswith("jax")]
+for name in names:
     out[name] = mod(name)
 out["distributions"] = sorted(f"{d.metadata['Name']}=={d.version}" for d in md.distributions()
                               if (d.metadata["Name"] or "").lower().startswith(
@@ -312,8 +315,10 @@ def main(argv=None) -> int:
     python = sys.executable
     site, peer = work / "site", work / "peer"
     mode = " (REHEARSAL: CUDA simulator, CPU stand-ins)" if args.simulate else ""
-    report.log(f"numbascat GPU check{mode} in {ROOT}; work {work}; python {python}; "
-               f"budget {args.budget:.0f} s")
+    commit = run_cmd(["git", "-C", str(ROOT), "rev-parse", "HEAD"], timeout=10)
+    report.data["commit"] = commit["stdout"].strip() if commit["rc"] == 0 else "unknown"
+    report.log(f"numbascat GPU check{mode} in {ROOT} (commit {report.data['commit'][:12]}); "
+               f"work {work}; python {python}; budget {args.budget:.0f} s")
 
     with report.step("install", cap=90) as step:
         if "install" in args.skip:
@@ -362,11 +367,12 @@ def main(argv=None) -> int:
         if "versions" in args.skip:
             step.skip("--skip versions")
         else:
-            res = run_cmd([python, "-c", VERSIONS], timeout=step.timeout * 0.6, env=env)
+            flag = ["--rehearsal"] if args.simulate else []
+            res = run_cmd([python, "-c", VERSIONS, *flag], timeout=step.timeout * 0.6, env=env)
             report.log_block("versions", res)
             step.detail["numbascat_side"] = _tagged(res["stdout"], "VERSIONS")
             if peer_python:
-                res = run_cmd([peer_python, "-c", VERSIONS], timeout=step.timeout * 0.2,
+                res = run_cmd([peer_python, "-c", VERSIONS, *flag], timeout=step.timeout * 0.2,
                               env=peer_env)
                 peer_versions = _tagged(res["stdout"], "VERSIONS") or {}
                 step.detail["kymatio_side"] = {k: peer_versions.get(k) for k in

@@ -8,16 +8,19 @@
 #   bash tools/gpu_check.sh --simulate --out /tmp/gpu-rehearsal
 #
 # The Python used is $GPU_CHECK_PYTHON, else the first of python3.12, python3, python that
-# imports numpy. A hard wall-clock limit ($GPU_CHECK_LIMIT_S, default 360 s) bounds the whole
+# imports torch and numpy (else numpy only). A hard wall-clock limit ($GPU_CHECK_LIMIT_S, default 360 s) bounds the whole
 # run; the driver's own budget (330 s) normally ends it first, with every step recorded.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 pick_python() {
-    local c
-    for c in ${GPU_CHECK_PYTHON:-} python3.12 python3 python; do
-        if command -v "$c" >/dev/null 2>&1 && "$c" -c "import numpy" >/dev/null 2>&1; then
-            command -v "$c"; return 0
-        fi
+    # Prefer an interpreter that has torch (the GPU machine's stack), else any with numpy.
+    local c probe
+    for probe in "import numpy, torch" "import numpy"; do
+        for c in ${GPU_CHECK_PYTHON:-} python3.12 python3 python; do
+            if command -v "$c" >/dev/null 2>&1 && "$c" -c "$probe" >/dev/null 2>&1; then
+                command -v "$c"; return 0
+            fi
+        done
     done
     return 1
 }

@@ -155,3 +155,11 @@ def test_cpu_rehearsal_runs_every_step(tmp_path):
     assert rows["torch-cuda"]["vs_numba_cuda"] < 1e-5
     assert data["summary"]["table"][0]["workload"] == "2d-headline"
     assert "geomean Kymatio/numba_cuda" in log and data["ok"] is True
+
+
+def test_shell_entry_point_finds_the_interpreter():
+    env = dict(os.environ, GPU_CHECK_PYTHON=sys.executable)
+    proc = subprocess.run(["bash", str(TOOLS / "gpu_check.sh"), "--help"], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert f"gpu_check: {sys.executable}" in proc.stdout and "--simulate" in proc.stdout

@@ -108,10 +108,17 @@ def test_cufft_plans_are_cached_and_reused(backend):
     assert cache.get_curr_size() == plans, "a repeated forward call made new cuFFT plans"
 
 
+# %globaltimer (ns) rather than clock64: no clock rate needed (cudaDeviceProp.clockRate is
+# gone in CUDA 13).
 _SPIN = r"""
-extern "C" __global__ void spin(long long cycles) {
-    long long start = clock64();
-    while (clock64() - start < cycles) {}
+__device__ unsigned long long now_ns() {
+    unsigned long long t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+    return t;
+}
+extern "C" __global__ void spin(unsigned long long ns) {
+    unsigned long long start = now_ns();
+    while (now_ns() - start < ns) {}
 }
 """
 
@@ -127,13 +134,12 @@ def test_forward_never_waits_for_the_device(backend, d):
     S = build(nsn, d, backend)
     x_host = signal(d, np.float32, seed=3)
     spin = cupy.RawKernel(_SPIN, "spin")
-    khz = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)["clockRate"]
     stream = cupy.cuda.Stream(non_blocking=True)
     with stream:
         x = cupy.asarray(x_host)
         S._forward(x)  # warm up on this stream: kernels compiled, plans and memory pooled
         stream.synchronize()
-        spin((1,), (1,), (np.int64(khz * 1000 // 2),))
+        spin((1,), (1,), (np.uint64(500_000_000),))
         start = time.perf_counter()
         out = S._forward(x)
         returned = time.perf_counter() - start
