@@ -129,7 +129,14 @@ def numbascat_case(engine: str, workload: dict, batch_kind: str, device: str):
     if engine == "torch-cuda" and device != "cuda":
         engine = "torch"  # rehearsal: torch on the CPU stands in
     case = build_case(w, engine, batch_kind)
-    return case.run, case.transform.backend, case.x_numpy.nbytes, case.note
+
+    def enqueue():  # the call alone, no synchronisation: host-side (launch) time
+        import torch
+
+        with torch.no_grad():
+            return case.transform(case.x)
+
+    return case.run, enqueue, case.transform.backend, case.x_numpy.nbytes, case.note
 
 
 def kymatio_case(workload: dict, batch_kind: str, device: str):
@@ -146,14 +153,67 @@ def kymatio_case(workload: dict, batch_kind: str, device: str):
     S = getattr(module, workload["transform"])(**params).to(device)
     xt = torch.from_numpy(x).to(device)
 
-    def run():
+    def enqueue():
         with torch.no_grad():
-            out = S(xt)
+            return S(xt)
+
+    def run():
+        out = enqueue()
         synchronize()
         return out
 
     run()
-    return run, None, x.nbytes, ""
+    return run, enqueue, None, x.nbytes, ""
+
+
+def enqueue_time(enqueue, calls: int = 3) -> float:
+    """Median time for a call to return without waiting for the device (its host-side cost:
+    Python, kernel launches). Close to the synchronised time: the host is the bottleneck."""
+    times = []
+    for _ in range(calls):
+        synchronize()
+        t0 = time.perf_counter()
+        enqueue()
+        times.append(time.perf_counter() - t0)
+        synchronize()
+    return statistics.median(times)
+
+
+def count_launches(backend, call) -> dict:
+    """numba_cuda kernel launches and FFT calls during ``call()`` (other backends: {})."""
+    provider = getattr(backend, "provider", None)
+    if provider is None or type(backend).__name__ != "NumbaCudaBackend":
+        return {}
+    from numbascat_plugins.numba_cuda import kernels
+
+    counts = {"kernel_launches": 0, "fft_calls": 0}
+    saved = {name: getattr(kernels, name) for name in ("launch", "launch_rows")}
+
+    def counted(original):
+        def launch(*args, **kwargs):
+            counts["kernel_launches"] += 1
+            return original(*args, **kwargs)
+        return launch
+
+    def counted_fft(original):
+        def fft(*args, **kwargs):
+            counts["fft_calls"] += 1
+            return original(*args, **kwargs)
+        return fft
+
+    ffts = ("rfftn", "irfftn", "fftn", "ifftn")
+    try:
+        for name, fn in saved.items():
+            setattr(kernels, name, counted(fn))
+        for name in ffts:
+            setattr(provider, name, counted_fft(getattr(provider, name)))
+        call()
+    finally:
+        for name, fn in saved.items():
+            setattr(kernels, name, fn)
+        for name in ffts:
+            vars(provider).pop(name, None)
+    return counts
 
 
 def time_case(run, repeat: int, budget_s: float) -> dict:
@@ -196,9 +256,10 @@ def run_workload(job: dict, workload: dict) -> dict:
            "batch": workload["gpu_batch" if batch_kind == "gpu" else "cpu_batch"]}
     t0 = time.perf_counter()
     if engine == "kymatio-torch":
-        run, backend, in_bytes, note = kymatio_case(workload, batch_kind, device)
+        run, enqueue, backend, in_bytes, note = kymatio_case(workload, batch_kind, device)
     else:
-        run, backend, in_bytes, note = numbascat_case(engine, workload, batch_kind, device)
+        run, enqueue, backend, in_bytes, note = numbascat_case(engine, workload, batch_kind,
+                                                               device)
     row["build_s"] = time.perf_counter() - t0
     timing = time_case(run, int(job.get("repeat", 10)), float(job.get("budget_s", 10)))
     out = timing.pop("output")
@@ -206,10 +267,12 @@ def run_workload(job: dict, workload: dict) -> dict:
     host = host_copy(out)
     row.update(timing, note=note, out_shape=list(host.shape), out_dtype=str(host.dtype),
                io_bytes=int(in_bytes + host.nbytes))
+    row["enqueue_median_s"] = enqueue_time(enqueue)
     if backend is not None:
         traffic = count_traffic(backend, run)
         row.update(traffic_bytes=traffic["bytes"], operator_calls=traffic["calls"],
                    leaf_calls=traffic["leaf_calls"])
+        row.update(count_launches(backend, run))
     save_dir = job.get("save_dir")
     if save_dir:
         path = Path(save_dir) / f"{workload['name']}.{engine}.npy"

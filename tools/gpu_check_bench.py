@@ -80,8 +80,13 @@ def _row_text(row) -> str:
     bw = f" ~{bw / row['median_s'] / 1e9:,.0f} GB/s" if bw else ""
     ev = row.get("event_median_s")
     ev = f" (events {ev * 1e3:.3f} ms)" if ev else ""
+    host = row.get("enqueue_median_s")
+    host = f" host {host * 1e3:.3f} ms" if host is not None else ""
+    launches = row.get("kernel_launches")
+    launches = f" {launches} launches {row['fft_calls']} FFTs" if launches is not None else ""
     return (f"{row['engine']:14s} {row['workload']:12s} {row['median_s'] * 1e3:10.3f} ms"
-            f"{ev} x{row['calls']} build {row['build_s']:.1f} s{bw} {row.get('note', '')}")
+            f"{ev}{host} x{row['calls']} build {row['build_s']:.1f} s{bw}{launches} "
+            f"{row.get('note', '')}")
 
 
 def run_bench(report, args, workloads, work: Path, engines: dict) -> list[dict]:

@@ -152,6 +152,8 @@ def test_cpu_rehearsal_runs_every_step(tmp_path):
         assert "error" not in row, row
         assert row["median_s"] > 0 and row["calls"] >= 3 and row["out_shape"][-2:] == [4, 4]
     assert rows["numba_cuda"]["traffic_bytes"] > rows["numba_cuda"]["io_bytes"] > 0
+    assert rows["numba_cuda"]["kernel_launches"] > 0 and rows["numba_cuda"]["fft_calls"] > 0
+    assert all(r["enqueue_median_s"] > 0 for r in rows.values())
     assert rows["torch-cuda"]["vs_numba_cuda"] < 1e-5
     assert data["summary"]["table"][0]["workload"] == "2d-headline"
     assert "geomean Kymatio/numba_cuda" in log and data["ok"] is True
