@@ -165,3 +165,32 @@ def test_shell_entry_point_finds_the_interpreter():
                           text=True, timeout=120, cwd=ROOT, env=env)
     assert proc.returncode == 0, proc.stderr
     assert f"gpu_check: {sys.executable}" in proc.stdout and "--simulate" in proc.stdout
+
+
+def test_a_hung_workload_is_recorded_and_the_rest_still_run(tmp_path, monkeypatch):
+    import types
+
+    import gpu_check_bench
+
+    fake = tmp_path / "worker.py"
+    fake.write_text(
+        "import json, sys, time\n"
+        "job = json.load(open(sys.argv[1]))\n"
+        "for w in job['workloads']:\n"
+        "    print('START ' + w['name'], flush=True)\n"
+        "    if w['name'] == 'hang':\n"
+        "        time.sleep(600)\n"
+        "    print('RESULT ' + json.dumps({'workload': w['name'], 'engine': job['engine'],\n"
+        "          'median_s': 0.5, 'calls': 3, 'build_s': 0.0}), flush=True)\n")
+    monkeypatch.setattr(gpu_check_bench, "WORKER", fake)
+    monkeypatch.setattr(gpu_check_bench, "FIRST_WORKLOAD_EXTRA_S", 0.0)
+    report = Report(tmp_path / "out", deadline=float("inf"), simulate=True)
+    report.remaining = lambda: 60.0
+    args = types.SimpleNamespace(simulate=True, engines=["numba_cuda"], repeat=3,
+                                 workload_timeout=2.0)
+    workloads = [{"name": n} for n in ("first", "hang", "last")]
+    rows = gpu_check_bench.run_bench(report, args, workloads, tmp_path,
+                                     {"numba_cuda": (sys.executable, None)})
+    assert [r["workload"] for r in rows] == ["first", "hang", "last"]
+    assert "error" not in rows[0] and "error" not in rows[2]
+    assert rows[1]["error"] == "timed out after 2 s"
