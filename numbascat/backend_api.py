@@ -171,6 +171,11 @@ class Backend:
     #: carefully says so here.
     memory_factor: ClassVar[float] = 1.0
 
+    #: Default ``block_bytes`` (bound on one batched temporary of a traversal) of transforms
+    #: built on this backend; None keeps each transform's own default, sized for CPU caches.
+    #: GPU backends raise it so that one kernel launch covers many paths.
+    block_bytes: int | None = None
+
     @property
     def name(self) -> str:
         """The registered name (Kymatio's backends expose ``.name`` too)."""

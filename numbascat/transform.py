@@ -55,6 +55,9 @@ class ScatteringTransform:
     def _select_backend(self, backend: str | Backend | None) -> None:
         selection = resolve_backend(self.signal_ndim, self.array_kind, backend)
         self.backend: Backend = selection.backend
+        preferred = getattr(self.backend, "block_bytes", None)
+        if preferred:  # the backend's batching budget (GPUs: far above the CPU default)
+            self.block_bytes = int(preferred)
         #: Which source chose the backend (argument, context, environment, config, default).
         self.backend_source: str = selection.source
         self._prepared: dict[tuple[str, str], Any] = {}

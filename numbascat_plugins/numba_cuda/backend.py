@@ -25,6 +25,7 @@ A forward call launches kernels and FFTs on one stream and never synchronises wi
 """
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -41,6 +42,12 @@ from numbascat_plugins.numba_cuda.arrays import (
 from numbascat_plugins.numba_cuda.fft import make_provider
 
 __all__ = ["CudaFilters", "NumbaCudaBackend"]
+
+#: Environment variable: the backend's ``block_bytes`` in MiB (default :data:`BLOCK_MB`).
+BLOCK_ENV = "NUMBASCAT_CUDA_BLOCK_MB"
+#: Default bound on one batched temporary: large enough that a launch covers many paths of a
+#: GPU-sized batch, small beside a GPU's memory.
+BLOCK_MB = 256
 
 _COMPLEX = {np.dtype(np.float32): np.dtype(np.complex64),
             np.dtype(np.float64): np.dtype(np.complex128)}
@@ -64,6 +71,20 @@ def hermitian_fold(f: np.ndarray, d: int) -> np.ndarray:
     axes = tuple(range(-d, 0))
     mirrored = np.roll(np.flip(f, axis=axes), 1, axis=axes)
     return (f + np.conj(mirrored)) / 2
+
+
+def _block_bytes_from_env() -> int:
+    text = os.environ.get(BLOCK_ENV, "").strip()
+    if not text:
+        return BLOCK_MB * 2 ** 20
+    try:
+        mb = float(text)
+    except ValueError:
+        mb = -1.0
+    if not mb > 0:
+        raise ValueError(f"environment variable {BLOCK_ENV} must be a positive number of MiB "
+                         f"(default {BLOCK_MB}); got {text!r}")
+    return int(mb * 2 ** 20)
 
 
 class CudaFilters:
@@ -93,12 +114,15 @@ class NumbaCudaBackend(Backend):
     Attributes
     ----------
     provider : the FFT provider in use (``provider.name`` is ``'cupy'`` or ``'numpy'``).
+    block_bytes : default ``block_bytes`` of transforms on this backend
+        (``$NUMBASCAT_CUDA_BLOCK_MB`` MiB, default 256): how many paths one launch covers.
     """
 
     info = INFO
 
     def __init__(self, fft=None):
         self.provider = make_provider(fft)
+        self.block_bytes = _block_bytes_from_env()
         self._lock = threading.Lock()
         self._constants: dict[tuple, object] = {}
 

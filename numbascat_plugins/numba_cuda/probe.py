@@ -5,12 +5,54 @@ and how to fix it. It never raises, and imports CuPy only after numba-cuda is kn
 """
 from __future__ import annotations
 
+import ctypes
+import importlib.metadata
 import importlib.util
 import os
 
 __all__ = ["unavailable_reason"]
 
 _INSTALL = "pip install 'numbascat[cuda]'"
+
+
+def driver_cuda_major() -> int | None:
+    """The CUDA major version the installed NVIDIA driver supports (``cuDriverGetVersion``,
+    which needs no device and no CUDA package), or None without a driver."""
+    try:
+        lib = ctypes.CDLL("libcuda.so.1")
+        version = ctypes.c_int(0)
+        if lib.cuDriverGetVersion(ctypes.byref(version)) != 0 or version.value <= 0:
+            return None
+    except (OSError, AttributeError):
+        return None
+    return version.value // 1000
+
+
+def _cupy_hint() -> str:
+    """How to install the CuPy build that fits this machine's driver."""
+    major = driver_cuda_major()
+    if major is not None and major >= 13:
+        return (f"pip install cupy-cuda{major}x (the driver supports CUDA {major}; "
+                f"{_INSTALL} installs the CUDA 12 build, which also runs on it)")
+    if major == 12:
+        return _INSTALL
+    return f"{_INSTALL} (CUDA 12) or pip install cupy-cuda13x (CUDA 13), as nvidia-smi shows"
+
+
+def _numba_cuda_hint() -> str:
+    major = driver_cuda_major()
+    if major is not None and major >= 12:
+        return f"pip install 'numba-cuda[cu{major}]'"
+    return "pip install 'numba-cuda[cu12]' or 'numba-cuda[cu13]' (the CUDA major of nvidia-smi)"
+
+
+def _cupy_distributions() -> list[str]:
+    names = set()
+    for dist in importlib.metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower()
+        if name == "cupy" or name.startswith("cupy-cuda") or name.startswith("cupy-rocm"):
+            names.add(name)
+    return sorted(names)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -23,7 +65,7 @@ def _first_line(exc: BaseException) -> str:
 def _numba_cuda_reason() -> str | None:
     if importlib.util.find_spec("numba_cuda") is None:
         return (f"needs the numba-cuda package (numba's own CUDA target is deprecated): "
-                f"{_INSTALL} or pip install 'numba-cuda[cu12]'")
+                f"{_numba_cuda_hint()}, or {_INSTALL}")
     try:
         from numba import cuda  # noqa: F401
     except Exception as exc:
@@ -89,7 +131,11 @@ def unavailable_reason() -> str | None:
         return None
     # Importing CuPy writes ~/.cupy; look for it without importing until a GPU is known.
     if importlib.util.find_spec("cupy") is None:
-        return f"needs CuPy for cuFFT and device arrays: {_INSTALL}"
+        return f"needs CuPy for cuFFT and device arrays: {_cupy_hint()}"
+    builds = _cupy_distributions()
+    if len(builds) > 1:
+        return (f"several CuPy builds are installed ({', '.join(builds)}) and overwrite each "
+                f"other: pip uninstall all but the one for this driver's CUDA version")
     from numba import cuda
 
     try:
@@ -101,7 +147,7 @@ def unavailable_reason() -> str | None:
     try:
         import cupy
     except Exception as exc:
-        return f"needs CuPy for cuFFT and device arrays ({_first_line(exc)}): {_INSTALL}"
+        return f"needs CuPy for cuFFT and device arrays ({_first_line(exc)}): {_cupy_hint()}"
     try:
         reason = _driver_reason(cupy)
     except Exception as exc:

@@ -336,3 +336,171 @@ def test_harmonic_scattering3d_matches_numpy_backend(cb):
     ref = _build(nsn.HarmonicScattering3D, 1, (8, 8, 8), L=1, backend="numpy")(x)
     assert out.dtype == np.float32
     close(out, ref, np.float32)
+
+
+# ---------------------------------------------------------------------------------- design checks
+class _Device(np.ndarray):
+    """numpy standing in for device memory: every read of its values on the host is counted
+    (what a CuPy array would turn into a device-to-host copy and a synchronisation)."""
+
+    reads = 0
+
+    def _read(self):
+        type(self).reads += 1
+
+    def get(self):
+        self._read()
+        return self.view(np.ndarray).copy()
+
+    def item(self, *args):
+        self._read()
+        return super().item(*args)
+
+    def tolist(self):
+        self._read()
+        return super().tolist()
+
+    def __float__(self):
+        self._read()
+        return super().__float__()
+
+    def __int__(self):
+        self._read()
+        return super().__int__()
+
+    def __index__(self):
+        self._read()
+        return super().__index__()
+
+    def __bool__(self):
+        self._read()
+        return super().__bool__()
+
+    def __getitem__(self, key):
+        value = super().__getitem__(key)
+        if not isinstance(value, np.ndarray):  # one element: a 0-d copy to the host
+            self._read()
+        return value
+
+
+def _counting_cupy():
+    """A fake CuPy whose arrays are :class:`_Device`; counts uploads, downloads and syncs."""
+    counts = {"uploads": 0, "downloads": 0, "syncs": 0}
+
+    def device(fn):
+        return lambda *a, **k: np.asarray(fn(*a, **k)).view(_Device)
+
+    def asarray(x):
+        if not isinstance(x, _Device):
+            counts["uploads"] += 1
+        return np.array(x).view(_Device)
+
+    def asnumpy(x):
+        counts["downloads"] += 1
+        return x.view(np.ndarray).copy()
+
+    def sync():
+        counts["syncs"] += 1
+
+    stream = types.SimpleNamespace(ptr=0, synchronize=sync)
+    xp, cuda, cache, streams, _ = _fake_cupy()
+    xp.ndarray = _Device
+    xp.asarray, xp.asnumpy, xp.empty = asarray, asnumpy, device(np.empty)
+    xp.concatenate, xp.take = device(np.concatenate), device(np.take)
+    xp.ascontiguousarray = device(np.ascontiguousarray)
+    xp.fft = types.SimpleNamespace(rfftn=device(np.fft.rfftn), irfftn=device(np.fft.irfftn),
+                                   fftn=device(np.fft.fftn), ifftn=device(np.fft.ifftn),
+                                   config=xp.fft.config)
+    xp.cuda.get_current_stream = lambda: stream
+    xp.cuda.Device = lambda *a: types.SimpleNamespace(synchronize=sync)
+    def as_cuda_array(x, sync):
+        assert sync is False  # no host synchronisation per kernel launch
+        # Kernels see plain views of the same memory: their element accesses are device reads.
+        return x.view(np.ndarray)
+
+    cuda.as_cuda_array = as_cuda_array
+    return xp, cuda, counts
+
+
+_TSHAPES = {1: (256,), 2: (16, 16), 3: (8, 8, 8)}
+
+
+def _tsignal(d, batch, seed=0):
+    return np.random.default_rng(seed).standard_normal((batch,) + _TSHAPES[d]).astype(np.float32)
+
+
+def _transforms(cb):
+    return {1: nsn.Scattering1D(3, 256, Q=1, backend=cb),
+            2: nsn.Scattering2D(2, (16, 16), L=2, backend=cb),
+            3: nsn.HarmonicScattering3D(1, (8, 8, 8), L=1, backend=cb)}
+
+
+@pytest.mark.filterwarnings("ignore:Signal support is too small")
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_forward_never_reads_device_memory_on_the_host(d, monkeypatch):
+    from numba import cuda as numba_cuda
+
+    xp, cuda, counts = _counting_cupy()
+    monkeypatch.setattr(numba_cuda, "synchronize", lambda: counts.__setitem__(
+        "syncs", counts["syncs"] + 1))
+    cb = NumbaCudaBackend(fft=fft_providers.CupyFFT(xp=xp, cuda=cuda))
+    S = _transforms(cb)[d]
+    x = _tsignal(d, 2)
+    ref = _transforms("numpy")[d](x)
+    x_dev = xp.asarray(x)
+    S._forward(x_dev)  # warm-up: filters and constants are uploaded once, here
+    before, _Device.reads = dict(counts), 0
+    out = S._forward(x_dev)
+    assert isinstance(out, _Device)
+    assert (_Device.reads, counts["downloads"] - before["downloads"],
+            counts["syncs"] - before["syncs"], counts["uploads"] - before["uploads"]) == \
+        (0, 0, 0, 0), "a forward call on device arrays read, synchronised or uploaded"
+    close(out.view(np.ndarray), ref, np.float32)
+    # numpy in: one upload (from_numpy), nothing else. (numpy out is one provider.asnumpy in
+    # to_host; the fake's arrays subclass numpy, so that step cannot be told apart here.)
+    before = dict(counts)
+    close(S._forward(cb.from_numpy(x)).view(np.ndarray), ref, np.float32)
+    assert (counts["uploads"] - before["uploads"], counts["downloads"] - before["downloads"],
+            _Device.reads) == (1, 0, 0)
+
+
+@pytest.mark.filterwarnings("ignore:Signal support is too small")
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_kernels_are_batched_across_signals_and_paths(d, monkeypatch):
+    """The launch count does not grow with the batch, and the backend's larger block budget
+    (paths batched into one launch) needs fewer launches than a tiny one, for equal results."""
+    from numbascat_plugins.numba_cuda import kernels
+
+    launches = []
+    for name in ("launch", "launch_rows"):
+        original = getattr(kernels, name)
+
+        def counted(kernel, total, *args, _original=original):
+            launches.append(total)
+            return _original(kernel, total, *args)
+
+        monkeypatch.setattr(kernels, name, counted)
+    cb = NumbaCudaBackend()
+    assert cb.block_bytes >= 64 * 2 ** 20  # GPU-sized, against a few MiB on the CPU
+    S = _transforms(cb)[d]
+    assert S.block_bytes == cb.block_bytes
+    counts, outputs = {}, {}
+    for batch, block in ((1, None), (3, None), (3, 1)):
+        if block is not None:
+            S.block_bytes = block
+        launches.clear()
+        outputs[batch, block] = S(_tsignal(d, batch))
+        counts[batch, block] = len(launches)
+    assert counts[1, None] == counts[3, None]
+    assert counts[3, 1] >= counts[3, None]
+    if d != 3:  # 3D chunks over signals only; 1D and 2D also group paths
+        assert counts[3, 1] > counts[3, None]
+    close(outputs[3, 1], outputs[3, None], np.float32)
+
+
+def test_block_budget_from_the_environment(monkeypatch):
+    monkeypatch.setenv("NUMBASCAT_CUDA_BLOCK_MB", "64")
+    assert NumbaCudaBackend().block_bytes == 64 * 2 ** 20
+    monkeypatch.setenv("NUMBASCAT_CUDA_BLOCK_MB", "lots")
+    with pytest.raises(ValueError, match="NUMBASCAT_CUDA_BLOCK_MB.*positive.*'lots'"):
+        NumbaCudaBackend()

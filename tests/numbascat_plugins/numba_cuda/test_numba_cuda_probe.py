@@ -170,3 +170,41 @@ def test_kernels_compile_to_ptx_for_a_real_gpu(monkeypatch):
             if r is T.float32 and kernel is not K.sum_powers:
                 # No hidden promotion: single precision kernels do no double arithmetic.
                 assert ".f64" not in ptx, f"{kernel.py_func.__name__} uses float64 for float32"
+
+
+def test_install_hints_follow_the_driver_cuda_version(monkeypatch):
+    from numbascat_plugins.numba_cuda import probe
+
+    monkeypatch.setattr(probe, "driver_cuda_major", lambda: 13)
+    assert probe._cupy_hint().startswith("pip install cupy-cuda13x")
+    assert probe._numba_cuda_hint() == "pip install 'numba-cuda[cu13]'"
+    monkeypatch.setattr(probe, "driver_cuda_major", lambda: 12)
+    assert probe._cupy_hint() == "pip install 'numbascat[cuda]'"
+    monkeypatch.setattr(probe, "driver_cuda_major", lambda: None)
+    assert "cupy-cuda13x" in probe._cupy_hint() and "numbascat[cuda]" in probe._cupy_hint()
+
+
+def test_driver_cuda_major_never_raises():
+    from numbascat_plugins.numba_cuda.probe import driver_cuda_major
+
+    major = driver_cuda_major()
+    assert major is None or major >= 10
+
+
+def test_two_cupy_builds_are_reported(monkeypatch):
+    pytest.importorskip("numba_cuda")
+    import importlib.util
+
+    from numba import cuda
+
+    from numbascat_plugins.numba_cuda import probe
+
+    if cuda.is_available():
+        pytest.skip("a GPU is present")
+    monkeypatch.delenv("NUMBASCAT_CUDA_FFT", raising=False)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: object() if name == "cupy" else real(name, *a))
+    monkeypatch.setattr(probe, "_cupy_distributions", lambda: ["cupy-cuda12x", "cupy-cuda13x"])
+    reason = probe.unavailable_reason()
+    assert reason.startswith("several CuPy builds are installed (cupy-cuda12x, cupy-cuda13x)")
