@@ -128,24 +128,23 @@ def parse_sizes(specs: list[str] | None, dims: list[int]) -> dict[int, list[tupl
     """Signal shapes per dimension from ``--sizes`` items (``None``: the default sweep).
 
     ``'2^10..2^16'`` (every power of two: 1D lengths, 2D/3D sides), ``'512'`` (``512²`` in 2D),
-    ``'512x768'`` (a 2D shape only), ``'2d:32..256'`` (2D only). Only the sizes written are
+    ``'512x768'`` (a 2D shape only), ``'2d:32..256'`` or ``'2d:32,512x768'`` (2D only: a
+    prefix applies to its whole comma-separated list). Only the sizes written are
     run: a dimension that none of them matches is left out.
     """
     if not specs:
         return {d: list(DEFAULT_SIZES[d]) for d in dims}
     out: dict[int, list[tuple[int, ...]]] = {d: [] for d in dims}
     for item in specs:
-        for part in item.split(","):
-            part = part.strip().lower()
-            if not part:
-                continue
-            prefix, sep, spec = part.partition(":")
-            if sep:
-                if prefix not in ("1d", "2d", "3d"):
-                    raise ValueError(f"--sizes: prefix must be 1d:, 2d: or 3d:, got {part!r}")
-                targets = [int(prefix[0])] if int(prefix[0]) in dims else []
-            else:
-                spec, targets = prefix, dims
+        item = item.strip().lower()
+        prefix, sep, rest = item.partition(":")
+        if sep:
+            if prefix not in ("1d", "2d", "3d"):
+                raise ValueError(f"--sizes: prefix must be 1d:, 2d: or 3d:, got {item!r}")
+            targets = [int(prefix[0])] if int(prefix[0]) in dims else []
+        else:
+            rest, targets = prefix, dims
+        for spec in filter(None, (s.strip() for s in rest.split(","))):
             for d in targets:
                 out[d] += [s for s in _shapes(spec, d) if s not in out[d]]
     for d in dims:
