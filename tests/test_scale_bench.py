@@ -34,6 +34,7 @@ def test_point_in_a_fresh_process_reports_every_phase(dim, monkeypatch, tmp_path
     for key in ("import_s", "construct_s", "first_forward_s", "steady_s"):
         assert 0 < row[key] < row["wall_s"], key
     assert row["first_s"] == pytest.approx(row["construct_s"] + row["first_forward_s"])
+    assert row["startup_s"] == pytest.approx(row["import_s"] + row["first_s"])
     assert 2 <= row["steady_calls"] <= 4 and len(row["steady_times_s"]) == row["steady_calls"]
     assert 10e6 < row["rss_after_imports"] <= row["peak_rss"] < 2e9
     assert row["versions"]["numbascat"] and row["versions"]["numpy"]
@@ -77,7 +78,8 @@ def test_sweep_skips_larger_points_after_a_limit_and_alternates_order(monkeypatc
         calls.append((engine.name, point.shape[0]))
         status = "timeout" if engine.name == "numpy" and point.shape[0] >= 512 else "ok"
         return {**point.to_dict(), "engine": engine.name, "library": engine.library,
-                "status": status, "first_s": 1.0, "steady_s": 1.0, "peak_rss": 1e8, "note": ""}
+                "status": status, "first_s": 1.0, "startup_s": 1.5, "steady_s": 1.0,
+                "peak_rss": 1e8, "note": ""}
 
     monkeypatch.setattr(sb, "run_point", fake_run_point)
     engines = [sb.numbascat_engine("numpy"), sb.numbascat_engine("numba")]
@@ -95,7 +97,8 @@ def test_sweep_skips_larger_points_after_a_limit_and_alternates_order(monkeypatc
 
 def _row(engine, library, first, steady, rss, status="ok"):
     return {"dim": 1, "shape": [1024], "batch": 1, "engine": engine, "library": library,
-            "status": status, "first_s": first, "steady_s": steady, "peak_rss": rss}
+            "status": status, "first_s": first, "startup_s": first + 0.5, "steady_s": steady,
+            "peak_rss": rss}
 
 
 def test_ratios_against_kymatio_and_targets():
@@ -107,6 +110,7 @@ def test_ratios_against_kymatio_and_targets():
     ])
     numba, torch = rows[0], rows[1]
     assert numba["first_ratio"] == pytest.approx(3.0)  # against Kymatio numpy
+    assert numba["startup_ratio"] == pytest.approx(0.8 / 0.6)
     assert numba["steady_speedup"] == pytest.approx(4.0)  # against the fastest Kymatio
     assert numba["rss_excess"] == pytest.approx(200e6)
     assert numba["targets"] == ["first", "rss"]

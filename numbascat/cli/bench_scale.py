@@ -3,8 +3,9 @@ and :mod:`numbascat.scale_bench` for how each is measured) as a table, JSON and 
 
 Columns: ``import`` (the user's import line), ``construct``, ``1st fwd`` (the first forward
 call), ``first`` (construct + first forward, in a fresh process with an empty numbascat cache),
-``steady`` (median of later calls, after one warm-up, within ``--steady-seconds``), ``RSS imp``
-(resident memory after the imports) and ``peak RSS`` (``ru_maxrss`` of the process). With
+``+import`` (first with the imports: what a short script waits for), ``steady`` (median of
+later calls, after one warm-up, within ``--steady-seconds``), ``RSS imp`` (resident memory
+after the imports) and ``peak RSS`` (``ru_maxrss`` of the process). With
 ``--vs-kymatio``, numbascat rows also show ``first/K`` (our first call over Kymatio numpy's;
 target <= 1.5), ``K/steady`` (Kymatio's fastest frontend's steady time over ours; target >= 2)
 and ``dRSS`` (our peak RSS minus Kymatio numpy's; target <= +150 MB), and ``missed`` lists the
@@ -53,6 +54,8 @@ def add_scale_arguments(p) -> None:
     g.add_argument("--kymatio-frontends", nargs="+", default=None, metavar="NAME",
                    help="Kymatio frontends run with --vs-kymatio: numpy torch jax tensorflow "
                         "(default numpy)")
+    g.add_argument("--dry-run", action="store_true",
+                   help="list the points of the sweep (shape, batch, parameters) and exit")
     g.add_argument("--plot", metavar="PNG", default=None,
                    help="write a log-log plot of time and peak RSS against size (matplotlib)")
 
@@ -80,18 +83,17 @@ def render_scale(rows: list[dict]) -> str:
     """The terminal table of the rows of :func:`numbascat.scale_bench.run_sweep`."""
     with_kymatio = any(r["library"] == "kymatio" for r in rows)
     header = ["point", "batch", "engine", "status", "import", "construct", "1st fwd", "first",
-              "steady", "calls", "RSS imp", "peak RSS"]
+              "+import", "steady", "calls", "RSS imp", "peak RSS"]
     if with_kymatio:
         header += ["first/K", "K/steady", "dRSS", "missed"]
     header.append("note")
     table = []
     for r in rows:
         shape = "x".join(map(str, r["shape"]))
-        ok = r["status"] == "ok"
         cells = [f"{r['dim']}D {shape}", str(r["batch"]), r["engine"], r["status"],
                  _s(r["import_s"]), _s(r["construct_s"]), _s(r["first_forward_s"]),
-                 _s(r["first_s"]), _s(r["steady_s"]), str(r["steady_calls"] or "-"),
-                 _mb(r["rss_after_imports"]), _mb(r["peak_rss"]) if ok or r["peak_rss"] else "-"]
+                 _s(r["first_s"]), _s(r.get("startup_s")), _s(r["steady_s"]),
+                 str(r["steady_calls"] or "-"), _mb(r["rss_after_imports"]), _mb(r["peak_rss"])]
         if with_kymatio:
             targets = r.get("targets")
             cells += [_x(r.get("first_ratio")), _x(r.get("steady_speedup")),
@@ -148,6 +150,13 @@ def run_scale(args) -> int:
     if not points:
         raise ValueError("--sizes/--batch select no point of the sweep")
     engines = _engines(args)
+    if args.dry_run:
+        print(format_table(["point", "batch", "values", "transform", "parameters"], [
+            [p.label, str(p.batch), f"{p.values:,}", p.transform,
+             " ".join(f"{k}={v}" for k, v in p.params.items())] for p in points]))
+        print(f"{len(points)} points x {len(engines)} engines "
+              f"({', '.join(e.name for e in engines)}): {len(points) * len(engines)} processes")
+        return 0
     if args.plot:  # fail before hours of sweep, not after
         from numbascat.cli.scale_plot import require_matplotlib
 

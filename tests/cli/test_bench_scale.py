@@ -158,3 +158,12 @@ def test_side_by_side_with_kymatio(capsys):
     _, rows = _table(out)
     assert [r[3] for r in rows] == ["numpy", "kymatio-numpy"] * 3
     assert all(r[4] == "ok" for r in rows), out
+
+
+def test_dry_run_lists_the_default_points(capsys):
+    assert main(["bench", "--scale", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "47 points x 1 engines (numba): 47 processes" in out
+    lines = [ln.split() for ln in out.splitlines()]
+    assert ["1D", "4194304", "4", "16,777,216", "Scattering1D", "J=16", "Q=8"] in lines
+    assert [ln[2] for ln in lines if ln[:2] == ["3D", "256x256x256"]] == ["1"]
