@@ -184,7 +184,7 @@ def run_point(engine: ScaleEngine, point: Point, *, timeout_s: float = 600.0,
     row["startup_s"] = row["import_s"] + row["first_s"] if row["first_s"] is not None else None
     if killed:
         row["status"] = killed
-        row["note"] = (f"killed above {memory_limit / 2 ** 30:.1f} GiB RSS" if killed !=
+        row["note"] = (f"killed above {memory_limit / 1e9:.2f} GB RSS" if killed !=
                        "timeout" else f"killed after {timeout_s:g} s") + \
             f" (last phase finished: {data.get('phase', 'none')})"
     elif data.get("memory_error"):

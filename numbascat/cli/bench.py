@@ -224,6 +224,7 @@ def _workload_mode_only(args) -> None:
                              f"{' '.join(args.batch)}")
         args.batch = args.batch[0]
     scale_only = {"--dims": args.dims, "--sizes": args.sizes, "--plot": args.plot,
+                  "--from-json": args.from_json, "--dry-run": args.dry_run,
                   "--kymatio-frontends": args.kymatio_frontends}
     if given := [name for name, value in scale_only.items() if value]:
         raise ValueError(f"{', '.join(given)} need --scale")

@@ -56,6 +56,9 @@ def add_scale_arguments(p) -> None:
                         "(default numpy)")
     g.add_argument("--dry-run", action="store_true",
                    help="list the points of the sweep (shape, batch, parameters) and exit")
+    g.add_argument("--from-json", metavar="FILE", default=None,
+                   help="print the table (and --plot) of a sweep saved with --json FILE "
+                        "instead of running one")
     g.add_argument("--plot", metavar="PNG", default=None,
                    help="write a log-log plot of time and peak RSS against size (matplotlib)")
 
@@ -133,6 +136,25 @@ def _engines(args):
     return engines
 
 
+def _report_saved(args) -> int:
+    try:
+        saved = json.loads(Path(args.from_json).read_text())
+        meta, rows = saved["meta"], saved["rows"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"--from-json: {args.from_json!r} is not a file written by "
+                         f"`numbascat bench --scale --json FILE` ({exc})") from exc
+    if args.plot:
+        from numbascat.cli.scale_plot import plot_scale
+
+        plot_scale(rows, args.plot)
+    print(f"numbascat {meta.get('numbascat')} bench --scale, saved in {args.from_json} "
+          f"({meta.get('cpus')} CPUs; argv: {' '.join(meta.get('argv') or [])})")
+    print(render_scale(rows))
+    if summary := _summary(rows):
+        print(summary)
+    return 0
+
+
 def run_scale(args) -> int:
     from numbascat import __version__
     from numbascat.scale_bench import default_memory_limit, run_sweep
@@ -140,6 +162,8 @@ def run_scale(args) -> int:
 
     if args.workload:
         raise ValueError("--workload does not apply to --scale (use --dims and --sizes)")
+    if args.from_json:
+        return _report_saved(args)
     for name, value in (("--max-seconds", args.max_seconds),
                         ("--steady-seconds", args.steady_seconds),
                         ("--max-memory", args.max_memory)):

@@ -36,7 +36,7 @@ def plot_scale(rows: list[dict], path: str) -> None:
     columns = [(key, title) for key, title in _COLUMNS if any(_column(r) == key for r in ok)]
     engines = list(dict.fromkeys(r["engine"] for r in rows))
     colours = {e: f"C{i % 10}" for i, e in enumerate(engines)}
-    fig = new_figure(6.5 * len(columns), 9.5)
+    fig = new_figure(max(8.0, 6.5 * len(columns)), 9.5)
     axes = fig.subplots(2, len(columns), squeeze=False)
     for c, (key, title) in enumerate(columns):
         t_ax, m_ax = axes[0][c], axes[1][c]
@@ -69,6 +69,6 @@ def plot_scale(rows: list[dict], path: str) -> None:
     handles += [Line2D([], [], color="k", ls="-", label="steady (median)"),
                 Line2D([], [], color="k", ls="--", label="first call (construct + forward)")]
     fig.legend(handles=handles, fontsize=8, loc="outside lower center",
-               ncol=min(len(handles), 6))
+               ncol=min(len(handles), 3 * len(columns)))
     fig.suptitle("numbascat bench --scale: fresh process per point, empty numbascat cache")
     save(fig, path)

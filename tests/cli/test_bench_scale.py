@@ -42,6 +42,9 @@ def test_tiny_sweep_table_and_json(capsys, tmp_path):
     data = json.loads(out_json.read_text())
     assert data["meta"]["engines"] == ["numpy"] and data["meta"]["memory_limit"] > 0
     assert len(data["rows"]) == 6
+    capsys.readouterr()
+    assert main(["bench", "--scale", "--from-json", str(out_json)]) == 0
+    assert _table(capsys.readouterr().out)[1] == rows  # the same table from the saved sweep
     row = data["rows"][1]
     assert (row["dim"], row["shape"], row["batch"], row["values"]) == (1, [256], 4, 1024)
     assert row["params"] == {"J": 1, "Q": 1}
@@ -88,6 +91,7 @@ def test_plot_of_the_sweep(tmp_path):
     (["--scale", "--backend", "numba_cuda"], "--backend: the scale benchmark runs"),
     (["--scale", "--kymatio-frontends", "torch"], "--kymatio-frontends needs --vs-kymatio"),
     (["--scale", "--dims", "2", "--sizes", "1d:2^10"], "select no point"),
+    (["--scale", "--from-json", "/no/such.json"], "--from-json: '/no/such.json' is not"),
     (["--batch", "4"], "--batch must be cpu or gpu (batch sizes need --scale)"),
     (["--sizes", "2^10", "--workload", "2d-mnist"], "--sizes need --scale"),
 ])
