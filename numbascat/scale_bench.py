@@ -205,11 +205,12 @@ def _skipped(engine: ScaleEngine, point: Point, why: str) -> dict:
             **dict.fromkeys(keys), "versions": {}, "status": "skipped", "note": why}
 
 
-def run_sweep(points: list[Point], engines: list[ScaleEngine], progress=None,
+def run_sweep(points: list[Point], engines: list[ScaleEngine], progress=None, on_row=None,
               **limits) -> list[dict]:
     """Run every point on every engine (order alternating per point); rows with ratios.
 
-    ``limits`` go to :func:`run_point`. ``progress(message)`` is called before each run.
+    ``limits`` go to :func:`run_point`. ``progress(message)`` is called before each run and
+    ``on_row(rows)`` after each, with the rows so far (to save partial results).
     """
     rows, stopped = [], {}  # (engine, dim, batch_kind) -> (values, status)
     for i, point in enumerate(points):
@@ -227,6 +228,8 @@ def run_sweep(points: list[Point], engines: list[ScaleEngine], progress=None,
                 stopped[key] = (point.values, "time limit" if row["status"] == "timeout"
                                 else "memory limit")
             rows.append(row)
+            if on_row:
+                on_row(rows)
     order_index = {e.name: k for k, e in enumerate(engines)}
     rows.sort(key=lambda r: (points.index(_point_of(r, points)), order_index[r["engine"]]))
     return add_ratios(rows)

@@ -84,7 +84,10 @@ def test_sweep_skips_larger_points_after_a_limit_and_alternates_order(monkeypatc
     monkeypatch.setattr(sb, "run_point", fake_run_point)
     engines = [sb.numbascat_engine("numpy"), sb.numbascat_engine("numba")]
     points = sweep_points([1], ["2^8..2^11"], ["1"])
-    rows = sb.run_sweep(points, engines, timeout_s=1)
+    saved = []
+    rows = sb.run_sweep(points, engines, on_row=lambda rows: saved.append(len(rows)),
+                        timeout_s=1)
+    assert saved == [1, 2, 3, 4, 5, 6]  # after each run, not after the skipped points
     # numpy times out at 512: 1024 and 2048 are skipped for it, numba runs everything
     assert ("numpy", 1024) not in calls and ("numba", 2048) in calls
     assert calls[:4] == [("numpy", 256), ("numba", 256), ("numba", 512), ("numpy", 512)]

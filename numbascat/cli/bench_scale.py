@@ -58,6 +58,7 @@ def add_scale_arguments(p) -> None:
                    help="list the points of the sweep (shape, batch, parameters) and exit")
     g.add_argument("--from-json", metavar="FILE", default=None,
                    help="print the table (and --plot) of a sweep saved with --json FILE "
+                        "(also a partial one: the file is rewritten after every point) "
                         "instead of running one")
     g.add_argument("--plot", metavar="PNG", default=None,
                    help="write a log-log plot of time and peak RSS against size (matplotlib)")
@@ -143,11 +144,16 @@ def _report_saved(args) -> int:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"--from-json: {args.from_json!r} is not a file written by "
                          f"`numbascat bench --scale --json FILE` ({exc})") from exc
+    if not meta.get("complete", True):  # rows of a stopped sweep carry no ratios yet
+        from numbascat.scale_bench import add_ratios
+
+        rows = add_ratios(rows)
     if args.plot:
         from numbascat.cli.scale_plot import plot_scale
 
         plot_scale(rows, args.plot)
-    print(f"numbascat {meta.get('numbascat')} bench --scale, saved in {args.from_json} "
+    state = "" if meta.get("complete", True) else ", PARTIAL: the sweep did not finish"
+    print(f"numbascat {meta.get('numbascat')} bench --scale, saved in {args.from_json}{state} "
           f"({meta.get('cpus')} CPUs; argv: {' '.join(meta.get('argv') or [])})")
     print(render_scale(rows))
     if summary := _summary(rows):
@@ -191,20 +197,27 @@ def run_scale(args) -> int:
         if sys.stderr.isatty():
             print(f"  {message}", file=sys.stderr, flush=True)
 
-    rows = run_sweep(points, engines, progress, timeout_s=args.max_seconds,
-                     memory_limit=memory_limit, steady_seconds=args.steady_seconds)
     meta = {"numbascat": __version__, "cpus": os.cpu_count(), "python": sys.version.split()[0],
             "engines": [e.name for e in engines], "kymatio_python": args.vs_kymatio,
             "max_seconds": args.max_seconds, "steady_seconds": args.steady_seconds,
             "memory_limit": memory_limit, "argv": sys.argv[1:],
             "fft_threads": os.environ.get("NUMBASCAT_FFT_THREADS"),
             "fftw_planner": os.environ.get("NUMBASCAT_FFTW_PLANNER")}
-    if args.json:
-        text = json.dumps({"meta": meta, "rows": rows}, indent=1)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n")
+
+    def save(rows, complete):
+        if args.json and args.json != "-":
+            tmp = Path(f"{args.json}.tmp")
+            tmp.write_text(json.dumps({"meta": dict(meta, complete=complete), "rows": rows},
+                                      indent=1) + "\n")
+            tmp.replace(args.json)
+
+    # the file holds every finished row, so a sweep of hours that is stopped keeps its results
+    rows = run_sweep(points, engines, progress, lambda rows: save(rows, False),
+                     timeout_s=args.max_seconds, memory_limit=memory_limit,
+                     steady_seconds=args.steady_seconds)
+    save(rows, True)
+    if args.json == "-":
+        print(json.dumps({"meta": dict(meta, complete=True), "rows": rows}, indent=1))
     if args.plot:
         from numbascat.cli.scale_plot import plot_scale
 

@@ -41,10 +41,17 @@ def test_tiny_sweep_table_and_json(capsys, tmp_path):
         ("3D", "8x8x8", "1", "numpy", "ok"), ("3D", "8x8x8", "4", "numpy", "ok")]
     data = json.loads(out_json.read_text())
     assert data["meta"]["engines"] == ["numpy"] and data["meta"]["memory_limit"] > 0
+    assert data["meta"]["complete"] is True
     assert len(data["rows"]) == 6
     capsys.readouterr()
     assert main(["bench", "--scale", "--from-json", str(out_json)]) == 0
     assert _table(capsys.readouterr().out)[1] == rows  # the same table from the saved sweep
+    partial = tmp_path / "partial.json"  # as a stopped sweep leaves it
+    partial.write_text(json.dumps({"meta": dict(data["meta"], complete=False),
+                                   "rows": data["rows"][:2]}))
+    assert main(["bench", "--scale", "--from-json", str(partial)]) == 0
+    out = capsys.readouterr().out
+    assert "PARTIAL" in out and _table(out)[1] == rows[:2]
     row = data["rows"][1]
     assert (row["dim"], row["shape"], row["batch"], row["values"]) == (1, [256], 4, 1024)
     assert row["params"] == {"J": 1, "Q": 1}
