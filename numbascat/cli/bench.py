@@ -44,7 +44,8 @@ def add_parser(subparsers) -> None:
                    help="which batch of the workload to use: cpu or gpu (default: gpu for GPU "
                         "backends, cpu otherwise); with --scale: batch sizes, see below")
     p.add_argument("--vs-kymatio", metavar="PYTHON", default=None,
-                   help="also time Kymatio 0.3 (numpy and torch frontends) with this interpreter")
+                   help="also time Kymatio 0.3 (numpy and torch frontends; with --scale, "
+                        "those of --kymatio-frontends) with this interpreter")
     p.add_argument("--rounds", type=int, default=3, metavar="R",
                    help="alternating rounds with --vs-kymatio (default 3)")
     p.add_argument("--floor", choices=("warm", "cold"), default="warm",
