@@ -6,6 +6,11 @@ the ratio to the FFT floor (numba backend only). With ``--vs-kymatio PYTHON`` ev
 runs in its own process instead (numbascat in this interpreter, Kymatio 0.3's numpy and torch
 frontends in PYTHON), alternating engines for ``--rounds`` rounds; the median of the round
 medians is reported with Kymatio's time over ours.
+
+With ``--scale``, each transform is swept over sizes instead (1D 2^10..2^22, 2D 32..2048
+squared, 3D 32..256 cubed; batch 1 and a large batch), each point in a fresh process with an
+empty numbascat cache, a time limit and a memory guard: first-call time (construction and first
+forward), steady time and peak RSS, beside Kymatio with ``--vs-kymatio``; ``--plot`` draws them.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from numbascat.cli.bench_scale import add_scale_arguments, run_scale
 from numbascat.cli.table import format_table
 
 KYMATIO_ENGINES = ("kymatio-numpy", "kymatio-torch")
@@ -34,18 +40,21 @@ def add_parser(subparsers) -> None:
                         "those available here for the batch kind)")
     p.add_argument("--repeat", type=int, default=5, metavar="N",
                    help="timed calls per measurement, after one warm-up (default 5)")
-    p.add_argument("--batch", choices=("cpu", "gpu"), default=None,
-                   help="which batch of the workload to use (default: gpu for GPU backends, "
-                        "cpu otherwise)")
+    p.add_argument("--batch", nargs="+", default=None, metavar="KIND",
+                   help="which batch of the workload to use: cpu or gpu (default: gpu for GPU "
+                        "backends, cpu otherwise); with --scale: batch sizes, see below")
     p.add_argument("--vs-kymatio", metavar="PYTHON", default=None,
-                   help="also time Kymatio 0.3 (numpy and torch frontends) with this interpreter")
+                   help="also time Kymatio 0.3 (numpy and torch frontends; with --scale, "
+                        "those of --kymatio-frontends) with this interpreter")
     p.add_argument("--rounds", type=int, default=3, metavar="R",
                    help="alternating rounds with --vs-kymatio (default 3)")
     p.add_argument("--floor", choices=("warm", "cold"), default="warm",
                    help="FFT floor replayed on warm buffers (a lower bound: small FFTs run from "
                         "cache) or on data out of cache, like a pass over large signals "
                         "(default warm)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
+                   help="machine-readable output, to FILE if given (else instead of the table)")
+    add_scale_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -208,10 +217,28 @@ def _progress(message: str) -> None:
 
 
 # ---------------------------------------------------------------------------------- command
+def _workload_mode_only(args) -> None:
+    """Check ``--batch`` of the workload mode and refuse the options of ``--scale``."""
+    if args.batch is not None:
+        if len(args.batch) != 1 or args.batch[0] not in ("cpu", "gpu"):
+            raise ValueError(f"--batch must be cpu or gpu (batch sizes need --scale), got "
+                             f"{' '.join(args.batch)}")
+        args.batch = args.batch[0]
+    scale_only = {"--dims": args.dims, "--sizes": args.sizes, "--plot": args.plot,
+                  "--from-json": args.from_json, "--dry-run": args.dry_run,
+                  "--kymatio-frontends": args.kymatio_frontends}
+    if given := [name for name, value in scale_only.items() if value]:
+        raise ValueError(f"{', '.join(given)} need --scale")
+
+
 def run(args) -> int:
     from numbascat import __version__
     from numbascat.benchmarking import get_engine, get_workload, load_workloads
 
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+    if args.scale:
+        return run_scale(args)
+    _workload_mode_only(args)
     if args.repeat < 1:
         raise ValueError(f"--repeat must be >= 1, got {args.repeat}")
     if args.rounds < 1:
@@ -238,8 +265,12 @@ def run(args) -> int:
             rows += _measure_side_by_side(workload, engines, args.batch, args.repeat,
                                           args.rounds, python, args.floor)
     if args.json:
-        print(json.dumps(rows, indent=2))
-    else:
+        text = json.dumps(rows, indent=2)
+        if args.json == "-":
+            print(text)
+        else:
+            Path(args.json).write_text(text + "\n")
+    if args.json != "-":
         how = (f"median of {args.rounds} process rounds x {args.repeat} calls" if python
                else f"median of {args.repeat} calls after one warm-up")
         print(f"numbascat {__version__} bench: {how}; {args.floor} FFT floor; "

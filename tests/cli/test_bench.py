@@ -132,3 +132,31 @@ def test_side_by_side_with_kymatio(capsys):
     assert "kymatio-numpy" in out and "kymatio-torch" in out
     assert "failed" not in rows[0], rows[0]
     assert rows[0].count(" ms") == 3  # ours, kymatio-numpy, kymatio-torch
+
+
+def test_json_to_a_file_keeps_the_table(capsys, tmp_path):
+    path = tmp_path / "bench.json"
+    code = main(["bench", "--workload", "2d-mnist", "--backend", "numpy", "--repeat", "1",
+                 "--batch", "cpu", "--json", str(path)])
+    out = capsys.readouterr().out
+    assert code == 0 and "2d-mnist" in _table(out)[1][0]
+    (row,) = json.loads(path.read_text())
+    assert row["backend"] == "numpy" and row["batch"] == [32, 3] and row["median_s"] > 0
+
+
+def test_jax_rows_like_the_others(capsys):
+    # tensorflow goes the same way (numbascat.benchmarking's cases are tested for both); its
+    # import alone takes seconds, so only jax runs here.
+    from numbascat.registry import list_backends
+
+    if "jax" not in {r.name for r in list_backends() if r.available}:
+        pytest.skip("the jax backend is not available")
+    wanted = ["numpy", "jax"]
+    code = main(["bench", "--workload", "2d-mnist", "--backend", *wanted, "--repeat", "1"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    rows = _table(out)[1]
+    assert [r.split()[1] for r in rows] == wanted
+    for r in rows:  # timed, with throughput; no FFT floor outside the numba backend
+        cells = r.split()
+        assert cells[4] == "ms" and cells[6] == "MPix/s" and cells[7:9] == ["n/a", "n/a"]
