@@ -14,7 +14,7 @@ Conventions used in every docstring below:
 - A *real spectrum* is what :meth:`Backend.rfft` returns for a real signal. Its layout is owned by
   the backend: the reference backend keeps the full complex DFT, a fast backend may keep only the
   half spectrum and read the other half by Hermitian symmetry. Transform cores never index into
-  a real spectrum; they only hand it back to :meth:`multiply_subsample`, :meth:`lowpass` and
+  a real spectrum; they only hand it back to :meth:`multiply_subsample`, :meth:`lowpass_irfft` and
   :meth:`irfft`.
 - A *full spectrum* is a complex array of shape ``(..., *s)`` holding the whole DFT in numpy's
   order (``fftfreq`` order, unnormalised forward transform, ``1/N`` in the inverse).
@@ -148,7 +148,7 @@ class Backend:
 
         Parameters
         ----------
-        filters : numpy.ndarray, shape (F, *s), float64/float32/complex
+        filters : numpy.ndarray of shape ``(F, *s)``, float64, float32 or complex
             Fourier-domain filters; real filters stay real, complex stay complex.
         dtype : dtype-like
             The real dtype of the signals they will multiply (``numpy.float32`` or
@@ -158,7 +158,9 @@ class Backend:
 
         Returns
         -------
-        An opaque object passed back unchanged to :meth:`multiply_subsample` / :meth:`lowpass`.
+        object
+            Opaque to the transform cores, which pass it back unchanged to
+            :meth:`multiply_subsample` / :meth:`lowpass_irfft`.
         """
         raise NotImplementedError
 

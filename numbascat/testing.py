@@ -9,8 +9,8 @@ and the dtype.
 Real spectra are only compared through :meth:`Backend.to_full_spectrum` or ``irfft`` round trips,
 since each backend owns its spectrum layout. Only public numbascat API is used.
 
-Example
--------
+Examples
+--------
 >>> from numbascat.testing import check_backend
 >>> check_backend("numpy")                                          # doctest: +SKIP
 """
