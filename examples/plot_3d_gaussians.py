@@ -62,7 +62,7 @@ plt.show()
 # ----------
 # ``J=2`` scales, degrees ``l = 0..2``; the output is ``(batch, P, L + 1, len(integral_powers))``
 # with ``P`` paths ``(j1,)`` and ``(j1, j2)``. Order 0 (plain integrals of the density) is not
-# part of the output, as in Kymatio; :meth:`order0` computes it.
+# part of the output, as in Kymatio; ``S.order0(x)`` computes it.
 S = HarmonicScattering3D(J=2, shape=(size, size, size), L=2, sigma_0=1.0)
 Sx = S(volumes)
 order0 = S.order0(volumes)

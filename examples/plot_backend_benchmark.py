@@ -29,7 +29,7 @@ from numbascat.registry import list_backends
 available = {row.name for row in list_backends() if row.available}
 engines = [name for name in ("numpy", "numba", "torch") if name in available]
 print("timing on:", ", ".join(engines))
-main(["bench", "--workload", "2d-mnist", "--backend", *engines, "--repeat", "3"])
+main(["bench", "--workload", "2d-mnist", "--backend", *engines, "--repeat", "2"])
 
 # %%
 # The same in Python, on tiny workloads
@@ -45,7 +45,7 @@ workloads = [
 rows, results = [], {}
 for workload in workloads:
     for engine in engines:
-        m = measure(workload, engine, repeat=5)
+        m = measure(workload, engine, repeat=3)
         results[workload.name, engine] = m
         rows.append([m.workload, m.engine, "x".join(map(str, m.batch)),
                      f"{1e3 * m.median_s:.2f} ms", f"{m.throughput:.3g} {m.throughput_unit}",
@@ -83,7 +83,7 @@ lengths = [512, 1024, 2048, 4096, 8192]
 per_signal = []
 for n in lengths:
     w = Workload(f"1d-{n}", "Scattering1D", {"J": 6, "Q": 8, "shape": n}, (8,), (8,))
-    m = measure(w, backend, repeat=5, floor=False)
+    m = measure(w, backend, repeat=3, floor=False)
     per_signal.append(statistics.median(m.times_s) / 8)
 fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
 ax.loglog(lengths, [1e3 * s for s in per_signal], "o-", label=backend)

@@ -3,8 +3,8 @@ Classifying handwritten digits with the scikit-learn frontend
 =============================================================
 
 ``numbascat.sklearn`` wraps each transform as a stateless scikit-learn transformer, so it drops
-into a :class:`~sklearn.pipeline.Pipeline` in front of any classifier. Here it turns the 8x8
-digits that scikit-learn ships (:func:`sklearn.datasets.load_digits`, nothing downloaded) into
+into a scikit-learn ``Pipeline`` in front of any classifier. Here it turns the 8x8
+digits that scikit-learn ships (``sklearn.datasets.load_digits``, nothing downloaded) into
 scattering features for a logistic regression, and the result is compared with the same
 classifier on raw pixels.
 """
