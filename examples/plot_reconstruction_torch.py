@@ -21,6 +21,7 @@ import torch
 from numbascat.torch import Scattering1D
 
 torch.manual_seed(0)
+torch.set_num_threads(1)  # small tensors: one thread avoids contention on a busy machine
 N = 1024
 t = np.arange(N) / N
 target = (np.sin(2 * np.pi * 60 * t) * np.exp(-((t - 0.25) / 0.06) ** 2)
