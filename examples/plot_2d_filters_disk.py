@@ -126,6 +126,8 @@ fig, axes = plt.subplots(1, 2, figsize=(7, 3), layout="constrained")
 for k in range(2):
     shown = np.where(table[k] > 0, table[k], np.nan)
     image = axes[k].imshow(shown, cmap="viridis")
+    axes[k].set_xticks(range(J))
+    axes[k].set_yticks(range(J))
     axes[k].set_xlabel("j2")
     axes[k].set_ylabel("j1")
     fig.colorbar(image, ax=axes[k])
