@@ -14,11 +14,11 @@ Conventions used in every docstring below:
 - A *real spectrum* is what :meth:`Backend.rfft` returns for a real signal. Its layout is owned by
   the backend: the reference backend keeps the full complex DFT, a fast backend may keep only the
   half spectrum and read the other half by Hermitian symmetry. Transform cores never index into
-  a real spectrum; they only hand it back to :meth:`multiply_subsample`, :meth:`lowpass` and
-  :meth:`irfft`.
+  a real spectrum; they only hand it back to :meth:`Backend.multiply_subsample`,
+  :meth:`Backend.lowpass_irfft` and :meth:`Backend.irfft`.
 - A *full spectrum* is a complex array of shape ``(..., *s)`` holding the whole DFT in numpy's
   order (``fftfreq`` order, unnormalised forward transform, ``1/N`` in the inverse).
-- *Filters* are prepared once per backend and dtype by :meth:`prepare_filters` from numpy
+- *Filters* are prepared once per backend and dtype by :meth:`Backend.prepare_filters` from numpy
   arrays ``(F, *s)`` holding Fourier-domain filters (real or complex). What comes back is opaque
   to the core and is passed back unchanged.
 - Precision follows the input: float32 signals use complex64 spectra and float32 filters,
@@ -153,8 +153,8 @@ class BackendInfo:
 class Backend:
     """Base class of every compute backend.
 
-    Subclasses set :attr:`info` and implement the primitives (methods that raise
-    ``NotImplementedError`` here). Fused operations have working defaults built from the
+    Subclasses set ``info`` (a :class:`BackendInfo`) and implement the primitives (methods
+    that raise ``NotImplementedError`` here). Fused operations have working defaults built from the
     primitives; override them for speed. :func:`numbascat.testing.check_backend` checks every
     operation against the numpy reference backend.
 
@@ -214,9 +214,10 @@ class Backend:
 
         Parameters
         ----------
-        filters : numpy.ndarray, shape (F, *s), float64/float32/complex
-            Fourier-domain filters; real filters stay real, complex stay complex. A
-            :class:`LazyFilterStack` when the backend sets :attr:`lazy_filters`.
+        filters : numpy.ndarray or LazyFilterStack of shape ``(F, *s)``
+            Fourier-domain filters, float64, float32 or complex; real filters stay real,
+            complex stay complex. A :class:`LazyFilterStack` only when the backend sets
+            :attr:`lazy_filters`.
         dtype : dtype-like
             The real dtype of the signals they will multiply (``numpy.float32`` or
             ``numpy.float64``); filters are cast to it (or its complex counterpart).
@@ -225,7 +226,9 @@ class Backend:
 
         Returns
         -------
-        An opaque object passed back unchanged to :meth:`multiply_subsample` / :meth:`lowpass`.
+        object
+            Opaque to the transform cores, which pass it back unchanged to
+            :meth:`multiply_subsample` / :meth:`lowpass_irfft`.
         """
         raise NotImplementedError
 

@@ -67,8 +67,8 @@ class Selection:
 def use_backend(backend: str | Backend):
     """Select a backend for transforms constructed inside the block.
 
-    Example
-    -------
+    Examples
+    --------
     >>> with numbascat.use_backend("numpy"):
     ...     S = numbascat.numpy.Scattering2D(J=2, shape=(32, 32))   # doctest: +SKIP
     """

@@ -6,11 +6,12 @@ the backend declares; then a small scattering transform of each available dimens
 end to end. A failure raises ``AssertionError`` naming the backend, the operation, the dimension
 and the dtype.
 
-Real spectra are only compared through :meth:`Backend.to_full_spectrum` or ``irfft`` round trips,
-since each backend owns its spectrum layout. Only public numbascat API is used.
+Real spectra are only compared through
+:meth:`~numbascat.backend_api.Backend.to_full_spectrum` or ``irfft`` round trips, since each
+backend owns its spectrum layout. Only public numbascat API is used.
 
-Example
--------
+Examples
+--------
 >>> from numbascat.testing import check_backend
 >>> check_backend("numpy")                                          # doctest: +SKIP
 """

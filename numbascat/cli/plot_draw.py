@@ -63,7 +63,7 @@ def filters_1d(S):
 
 
 def filters_2d(S):
-    """A grid of |psi_{j, theta}| (frequency, centred): rows theta, columns j; phi and LP."""
+    """A grid of ``|psi_{j, theta}|`` (frequency, centred): rows theta, columns j; phi and LP."""
     J, L = S.J, S.L
     psis = [np.asarray(S.filters[f"psi_j{j}_r0"]) for j in range(J)]  # (L, M, N) each
     phi = np.asarray(S.filters["phi_r0"])[0]

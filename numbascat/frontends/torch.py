@@ -1,4 +1,4 @@
-"""The torch frontend: transforms are ``torch.nn.Module``s, filters are buffers.
+"""The torch frontend: transforms are ``torch.nn.Module`` objects, filters are buffers.
 
 ``forward(x)`` scatters a real tensor ``(*batch, *signal)``; the output has the input's device
 and dtype (float32 or float64) and is differentiable with respect to ``x`` on the ``torch``

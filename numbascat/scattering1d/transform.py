@@ -39,7 +39,10 @@ class Scattering1DBase(ScatteringTransform):
         ``'array'``: ``(*batch, C, T')`` (averaged only). ``'dict'``: ``{path: (*batch, L)}`` with
         keys ``()``, ``(n1,)``, ``(n1, n2)``. ``'list'``: dicts ``{'coef', 'j', 'n'}``.
     backend : str or Backend, optional
+        Compute backend; see :func:`numbascat.config.resolve_backend` for the default.
 
+    Notes
+    -----
     Input ``(*batch, N)`` real; output dtype follows the input (float32 or float64).
     ``C = 1 + |psi1| + #{(n1, n2): j2 > j1}`` (see :meth:`output_size`, :meth:`meta`).
     """

@@ -38,6 +38,8 @@ class Scattering2DBase(ScatteringTransform):
         ``'array'``: one array ``(*batch, C, M // 2^J, N // 2^J)``. ``'list'``: one dict per
         path with ``'coef'`` ``(*batch, M // 2^J, N // 2^J)``, ``'j'``, ``'n'``, ``'theta'``.
 
+    Notes
+    -----
     Input ``(*batch, M, N)`` real; output dtype follows the input (float32 or float64).
     ``C = 1 + L J + L^2 J (J - 1) / 2`` with ``max_order=2``, ``1 + L J`` with 1.
     """

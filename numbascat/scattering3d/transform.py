@@ -61,11 +61,14 @@ class HarmonicScattering3DBase(ScatteringTransform):
     backend : str or Backend, optional
         Compute backend; see :func:`numbascat.config.resolve_backend` for the default.
 
+    Notes
+    -----
     Input ``(*batch, M, N, O)`` real; output ``(*batch, P, L+1, len(integral_powers))`` with
     ``P = (J+1) + J(J+1)/2`` paths for ``max_order=2`` (``J+1`` for 1), first the ``(j1,)``
     then the ``(j1, j2)``, ``j1 < j2``; :meth:`meta` lists them. The dtype follows the input
     (float32 or float64). Order 0 is not part of the output (as in Kymatio): use
-    :meth:`order0` or :func:`order0_integrals`.
+    :meth:`order0` or
+    :func:`~numbascat.scattering3d.transform.order0_integrals`.
     """
 
     signal_ndim = 3
