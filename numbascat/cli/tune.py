@@ -63,7 +63,7 @@ def _targets(args):
     if args.workload:
         from numbascat.benchmarking import load_workloads
 
-        known = {w.name: w for w in load_workloads()}
+        known = load_workloads()
         for name in args.workload:
             if name not in known:
                 raise ValueError(f"unknown workload {name!r}; known: {', '.join(known)}")

@@ -37,3 +37,11 @@ def test_tune_needs_a_target(tmp_path):
     assert done.returncode == 2 and "nothing to tune" in done.stderr
     done = _run(["tune", "--dim", "2", "--shape", "32"], tmp_path)
     assert done.returncode == 2 and "--shape needs 2 sizes" in done.stderr
+
+
+def test_tune_a_workload(tmp_path):
+    done = _run(["tune", "--workload", "2d-mnist"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "tuned 2d-mnist, input (32, 3, 32, 32)" in done.stdout
+    done = _run(["tune", "--workload", "no-such"], tmp_path)
+    assert done.returncode == 2 and "unknown workload 'no-such'" in done.stderr
