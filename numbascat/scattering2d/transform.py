@@ -123,9 +123,10 @@ class Scattering2DBase(ScatteringTransform):
             what = f"Padded {noun}" if self.pre_pad else ("NumPy array" if noun == "array"
                                                            else "Tensor")
             size = f"({expected[0]},{expected[1]})"
-            raise RuntimeError(f"{what} must be of spatial size {size}. That is the shape given "
-                               f"to Scattering2D{' after padding' if self.pre_pad else ''}; got "
-                               f"input of shape {tuple(shape)}")
+            raise RuntimeError(f"{what} must be of spatial size {size}. That is the shape "
+                               f"{expected} given to Scattering2D"
+                               f"{' after padding' if self.pre_pad else ''}; got input of shape "
+                               f"{tuple(shape)}")
 
     def _scatter(self, x, batch_shape, block_bytes=None):
         _check_out_type(self.out_type)
