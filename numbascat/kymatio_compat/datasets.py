@@ -107,7 +107,7 @@ def fetch_qm7(align=True, cache=True):
     if cache and os.path.exists(path):
         with np.load(path) as data:
             return {key: data[key] for key in data.files}
-    why = "cache=False asks to rebuild it" if cache else f"{path} does not exist"
+    why = f"{path} does not exist" if cache else "cache=False asks to rebuild it"
     raise DatasetUnavailableError(
         f"fetch_qm7: QM7 is not available ({why}). numbascat loads the arrays Kymatio's "
         f"fetch_qm7 caches but does not rebuild them from {qm7_url}: put {name} (keys "
