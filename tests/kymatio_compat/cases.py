@@ -66,6 +66,10 @@ def _cases_1d(rng, frontend="numpy", x_kind="numpy"):
         output_size={})
     add("np-int-oversampling", dict(J=4, shape=128, oversampling=I(1)), (128,))
     add("np-uint-J", dict(J=np.uint8(3), shape=np.int32(64)), (64,))
+    add("0d-oversampling", dict(J=3, shape=64, oversampling=np.array(1)), (64,))
+    # Kymatio leaves these unchecked; numbascat refuses them (README, deliberate differences).
+    add("max_order3", dict(J=3, shape=64, max_order=3), (64,))
+    add("J-float", dict(J=3.0, shape=64), (64,))
     # Invalid constructors: Kymatio's exception type and message first.
     add("Q-0.9", dict(J=3, shape=64, Q=0.9))
     add("Q-0", dict(J=3, shape=64, Q=0))
@@ -123,6 +127,8 @@ def _cases_2d(rng, frontend="numpy", x_kind="numpy"):
     add("0d-bool-pre_pad", dict(J=1, shape=(8, 8), L=2, pre_pad=np.array(True)), (12, 12))
     add("np-int-shape-array", dict(J=2, shape=np.array([16, 16]), L=2), (16, 16))
     add("J-too-large", dict(J=4, shape=(8, 16)))
+    add("J0", dict(J=0, shape=(8, 8), L=2), (8, 8))
+    add("M-N-attributes", dict(J=1, shape=(8, 12), L=2), attrs=["M", "N"])
     add("J-too-large-np", dict(J=I(5), shape=(32, 16)))
     add("out_type-dict", dict(J=2, shape=(16, 16), out_type="dict"), (16, 16))
     add("x-1d", dict(J=2, shape=(16, 16), L=2), (16,))
@@ -333,6 +339,13 @@ MARKS = [
     ("1d-np-int-J-shape-Q", {"deliberate": ACCEPTS_NUMPY_INTS}),
     ("1d-0d-J-shape", {"deliberate": ACCEPTS_NUMPY_INTS}),
     ("1d-0d-Q", {"deliberate": ACCEPTS_NUMPY_INTS}),
+    ("1d-0d-oversampling", {"deliberate": ACCEPTS_NUMPY_INTS}),
+    ("1d-max_order3", {"deliberate": "max_order must be 1 or 2 (Kymatio computes orders 0-1 "
+                                     "for 3 and its meta() disagrees)",
+                       "ours_error": "ValueError"}),
+    ("1d-J-float", {"deliberate": "J must be an integer", "ours_error": "TypeError"}),
+    ("2d-J0", {"deliberate": "J must be >= 1 (Kymatio crashes)", "ours_error": "ValueError"}),
+    ("2d-M-N-attributes", {"deliberate": "S.M and S.N work (NameError in Kymatio)"}),
     # Kymatio's message names its own class (ScatteringNumPy1D.__init__()); same type.
     ("1d-vectorize", {"ours_error": "TypeError"}),
     ("1d-pad-kwarg", {"ours_error": "TypeError"}),
