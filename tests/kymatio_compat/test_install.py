@@ -170,3 +170,18 @@ def test_backend_objects_select_backends(kymatio):
         kymatio.numpy.Scattering2D(1, (8, 8), backend="numpy_fast")
     # numbascat's own API takes backend objects too.
     assert numbascat.numpy.Scattering1D(3, 64, backend=nb.backend).backend.name == "numpy"
+
+
+@pytest.mark.parametrize("frontend, package", [("tensorflow", "tensorflow"), ("jax", "jax"),
+                                               ("keras", "keras"), ("torch", "torch")])
+def test_framework_frontends_are_numbascats(kymatio, frontend, package):
+    import importlib
+
+    pytest.importorskip(package)
+    served = importlib.import_module(f"kymatio.{frontend}")
+    own = importlib.import_module(f"numbascat.frontends.{frontend}")
+    assert served.Scattering1D is own.Scattering1D and served.Scattering2D is own.Scattering2D
+    if frontend != "keras":
+        assert served.HarmonicScattering3D is own.HarmonicScattering3D
+        S = kymatio.Scattering2D(np.int64(1), (8, 8), L=2, frontend=frontend)
+        assert isinstance(S, own.Scattering2D)
