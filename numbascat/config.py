@@ -35,6 +35,7 @@ from numbascat.registry import (
 )
 
 __all__ = [
+    "BackendMismatchError",
     "ConfigError",
     "Selection",
     "config_path",
@@ -49,6 +50,11 @@ log = logging.getLogger("numbascat.config")
 
 _context_backend: contextvars.ContextVar[str | Backend | None] = contextvars.ContextVar(
     "numbascat_backend", default=None)
+
+
+class BackendMismatchError(ImportError, ValueError):
+    """An explicit backend cannot serve the frontend's arrays or the dimension (Kymatio raises
+    ImportError here; it is also a ValueError, a bad argument)."""
 
 
 class ConfigError(ValueError):
@@ -182,6 +188,13 @@ def _as_backend(choice: str | Backend) -> Backend:
     return choice if isinstance(choice, Backend) else get_backend(choice)
 
 
+def _backend_name(obj) -> str | None:
+    """The name of a Kymatio-style backend object (anything with a string ``.name``, as the
+    ``backend`` of ``kymatio.scattering1d.backend.numpy_backend``), else None."""
+    name = getattr(obj, "name", None)
+    return name if isinstance(name, str) else None
+
+
 def resolve_backend(dim: int, array_kind: str = "numpy",
                     explicit: str | Backend | None = None) -> Selection:
     """Choose the backend for a ``dim``-D transform in a frontend computing on ``array_kind``.
@@ -192,14 +205,25 @@ def resolve_backend(dim: int, array_kind: str = "numpy",
         When ``explicit`` cannot be honoured, or a configured name is not registered at all.
     """
     if explicit is not None:
+        given_object = not isinstance(explicit, str)
         if not isinstance(explicit, Backend | str):
-            raise TypeError(f"backend must be a backend name or a numbascat Backend instance, "
-                            f"got {type(explicit).__name__}")
+            if _backend_name(explicit) is None:
+                raise TypeError(f"backend must be a backend name, a numbascat Backend instance "
+                                f"or an object with a string .name (Kymatio's backend objects), "
+                                f"got {type(explicit).__name__}")
+            explicit = _backend_name(explicit)
         backend = _as_backend(explicit)
         reason = _why_not(backend, dim, array_kind)
         if reason:
-            raise ValueError(f"backend={explicit!r} cannot be used here: {reason}. Choose one of "
-                             f"{', '.join(_serving(dim, array_kind))}.")
+            # Kymatio's type (ImportError) and text first.
+            name = backend.name if isinstance(explicit, Backend) else explicit
+            kymatio_text = (f"The backend {name} is not supported by the frontend {array_kind}."
+                            if given_object else
+                            f"The backend {name} can not be called from the frontend "
+                            f"{array_kind}.")
+            raise BackendMismatchError(f"{kymatio_text} backend={name!r} cannot be used here: "
+                                       f"{reason}. Choose one of "
+                                       f"{', '.join(_serving(dim, array_kind))}.")
         return Selection(backend, "backend= argument")
 
     for source, choice in _candidates(dim):

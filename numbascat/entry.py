@@ -16,8 +16,8 @@ __all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D"]
 def frontend_module(frontend: str):
     """Import the frontend module named ``frontend``, with a clear error when impossible."""
     if not isinstance(frontend, str) or frontend.lower() not in FRONTENDS:
-        raise RuntimeError(f"The frontend {frontend!r} is not valid. Use one of: "
-                           f"{', '.join(FRONTENDS)}.")
+        raise RuntimeError(f"The frontend '{frontend}' is not valid. Must be one of "
+                           f"{', '.join(repr(f) for f in FRONTENDS)}.")
     module_name, extra = FRONTENDS[frontend.lower()]
     try:
         return importlib.import_module(module_name)

@@ -196,7 +196,9 @@ def _not_found(name: str) -> BackendNotFoundError:
     known = sorted(backend_infos())
     close = difflib.get_close_matches(name, known + list(ALIASES), n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
-    return BackendNotFoundError(f"No numbascat backend named {name!r}.{hint} Registered backends: "
+    # Kymatio's text first ("Backend <name> not found!"), then what numbascat has.
+    return BackendNotFoundError(f"Backend {name} not found! No numbascat backend named "
+                                f"{name!r}.{hint} Registered backends: "
                                 f"{', '.join(known)} (see `numbascat backends`).")
 
 

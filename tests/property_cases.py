@@ -68,8 +68,14 @@ ALLOWED = {
     ("HarmonicScattering3D", "sigma_0", "2.5"),
 }
 
-#: Exception raised for an input of the wrong shape, per signal dimension (Kymatio's types).
-SHAPE_ERROR = {1: ValueError, 2: RuntimeError, 3: RuntimeError}
+#: Exception raised for an input of the wrong shape, per signal dimension (Kymatio's types:
+#: in 1D, ValueError for a 0-d input and RuntimeError for a wrong length).
+SHAPE_ERROR = {1: RuntimeError, 2: RuntimeError, 3: RuntimeError}
+
+
+def shape_error(d: int, bad: tuple):
+    """The exception type for input shape ``bad`` of a ``d``-D transform."""
+    return ValueError if d == 1 and len(bad) == 0 else SHAPE_ERROR[d]
 
 
 def signal_shape(params) -> tuple:

@@ -25,7 +25,6 @@ from property_cases import (  # noqa: E402
     ALLOWED,
     ERRORS,
     JUNK,
-    SHAPE_ERROR,
     VALID,
     assert_matches_reference,
     dtypes,
@@ -34,6 +33,7 @@ from property_cases import (  # noqa: E402
     params_1d,
     params_2d,
     params_3d,
+    shape_error,
     signal_shape,
 )
 
@@ -185,7 +185,8 @@ def _invalid_case(draw):
     d = len(shape)
     bad = tuple(draw(st.lists(st.integers(1, 20), max_size=d + 1)))
     assume(len(bad) < d or bad[-d:] != shape)
-    return cls, params, bad, np.float32, SHAPE_ERROR[d], str(bad) if len(bad) >= d else "at least"
+    return cls, params, bad, np.float32, shape_error(d, bad), \
+        str(bad) if len(bad) >= d else "at least"
 
 
 def _invalid_test(frontend):

@@ -51,10 +51,15 @@ class NumpyFrontend:
 
     frontend_name = "numpy"
     array_kind = "numpy"
+    #: Compute (and return) float32 input in float64: Kymatio 0.3's numpy 1D output dtype, set
+    #: by the classes served under ``kymatio.*`` (:mod:`numbascat.kymatio_compat.frontends`).
+    compute_float32_as_float64 = False
 
     def scattering(self, x):
         """Apply the transform; see the class docstring for shapes."""
         x = as_real_array(x)
+        if self.compute_float32_as_float64 and x.dtype == np.float32:
+            x = x.astype(np.float64)
         backend = self.backend
         out = self._forward(x if backend.is_array(x) else backend.from_numpy(x))
         return _tree_map(out, lambda a: a if isinstance(a, np.ndarray) else backend.to_numpy(a))

@@ -2,7 +2,10 @@
 
 ``Scattering2D(J=2, shape=(8, 8)).transform(X)`` maps ``X`` of shape
 ``(n_samples, prod(shape))`` (each row a raveled signal) to ``(n_samples, n_features_out)``,
-the raveled coefficients of each signal. The estimators follow sklearn's conventions:
+the raveled coefficients of each signal. As in Kymatio, ``n_features`` may be a multiple
+``c * prod(shape)``: each row is then ``c`` channels (a raveled colour image, ``c = 3``) and
+its output the ``c`` channels' coefficients one after the other. The estimators follow
+sklearn's conventions:
 
 - ``__init__`` stores its arguments verbatim and validates nothing, so ``get_params``,
   ``set_params`` and ``clone`` work and ``GridSearchCV`` can search over ``J``, ``L``, ...;
@@ -98,6 +101,9 @@ class SklearnFrontend(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             empty = np.zeros((0,) + self.signal_shape, dtype=np.float32)
             n_out = int(np.prod(inner(empty).shape[1:], dtype=np.int64))
             self.__dict__["_n_out"] = n_out
+        fitted = self.__dict__.get("n_features_in_")
+        if fitted:  # fitted on several channels per row
+            n_out *= max(1, fitted // int(np.prod(self.signal_shape, dtype=np.int64)))
         return n_out
 
     def meta(self) -> dict:
@@ -115,24 +121,37 @@ class SklearnFrontend(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             raise ValueError(f"X must be an array-like of shape (n_samples, {expected}), got "
                              f"None")
         X = check_array(X, dtype=(np.float64, np.float32), order="C", input_name="X")
-        if X.shape[1] != expected:
+        fitted = self.__dict__.get("n_features_in_")
+        if fitted is not None and X.shape[1] != fitted:
+            raise ValueError(f"X has n_features = {X.shape[1]}, but {type(self).__name__} is "
+                             f"expecting {fitted} features as input (as in fit)")
+        if X.shape[1] == 0 or X.shape[1] % expected:
             raise ValueError(f"X has n_features = {X.shape[1]}, but {type(self).__name__} is "
                              f"expecting {expected} features as input (signals of shape "
-                             f"{self.signal_shape} raveled)")
+                             f"{self.signal_shape} raveled), or a multiple of {expected} "
+                             f"(several channels per sample, as in Kymatio)")
         return X
 
     def fit(self, X, y=None):
-        """Validate the parameters and ``X`` ``(n_samples, prod(shape))``; learns nothing."""
+        """Validate the parameters and ``X`` ``(n_samples, c * prod(shape))``; learns nothing
+        but ``n_features_in_`` (``transform`` then expects that many features)."""
         self._scattering()
+        self.__dict__.pop("n_features_in_", None)
         X = self._check_X(X)
         self.n_features_in_ = X.shape[1]
         return self
 
     def transform(self, X):
-        """Scatter each row: ``(n_samples, prod(shape))`` -> ``(n_samples, n_features_out)``."""
+        """Scatter each row: ``(n_samples, c * prod(shape))`` -> ``(n_samples, n_out)``.
+
+        ``c >= 1`` channels per row (e.g. 3 for raveled colour images), as in Kymatio: each row
+        is ``c`` signals one after the other, and its output their coefficients one after the
+        other (``n_out = c * n_out_per_signal``).
+        """
         X = self._check_X(X)
         inner = self._scattering()
-        S = inner(X.reshape((X.shape[0],) + self.signal_shape))
+        channels = X.shape[1] // int(np.prod(self.signal_shape, dtype=np.int64))
+        S = inner(X.reshape((X.shape[0], channels) + self.signal_shape))
         return np.asarray(S).reshape(X.shape[0], -1)
 
     def predict(self, X):

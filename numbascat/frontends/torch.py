@@ -42,8 +42,9 @@ _NOT_PICKLED = ("_prepared_lock", "_buffer_cache")
 def as_real_tensor(x, name: str = "x") -> torch.Tensor:
     """``x`` as a float32/float64 tensor (see the module docstring for the policy)."""
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}. Use "
-                        f"torch.as_tensor(x) or the numpy frontend (numbascat.numpy).")
+        raise TypeError(f"The input should be a torch.Tensor: {name} must be a torch.Tensor, "
+                        f"got {type(x).__name__}. Use torch.as_tensor(x) or the numpy frontend "
+                        f"(numbascat.numpy).")
     if x.is_complex():
         raise TypeError(f"{name} must be real-valued, got dtype {x.dtype}. Scatter the real "
                         f"and imaginary parts separately (x.real, x.imag).")

@@ -7,7 +7,6 @@ every message names the parameter, the value received and what is allowed.
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -15,7 +14,7 @@ import numpy as np
 
 from numbascat.cache import cached_arrays
 from numbascat.scattering1d.filter_bank import BANK_VERSION, temporal_support
-from numbascat.validation import check_int
+from numbascat.validation import as_flag, as_integer, as_real, check_int
 
 __all__ = ["OUT_TYPES_1D", "Params1D", "check_oversampling", "check_runtime", "make_params"]
 
@@ -76,30 +75,39 @@ def _border_indices(first: int, n: int) -> dict[int, int]:
     return out
 
 
+def _below_one(Q) -> bool:
+    """Kymatio's first check, ``np.any(np.array(Q) < 1)``, for numeric Q only."""
+    try:
+        return bool(np.any(np.asarray(Q, dtype=float) < 1))
+    except (TypeError, ValueError):
+        return False
+
+
 def _check_Q(Q) -> tuple[int, int]:
     allowed = "an integer >= 1, a 1-tuple or a 2-tuple of integers >= 1"
-    if isinstance(Q, numbers.Integral) and not isinstance(Q, bool):
-        Q = (int(Q),)
+    if _below_one(Q):
+        raise ValueError(f"Q should always be >= 1, got {Q}. Q is the number of wavelets per "
+                         f"octave: {allowed}")
+    if as_integer(Q) is not None:
+        Q = (as_integer(Q),)
     elif not isinstance(Q, tuple):
         raise ValueError(f"Q must be an integer or a tuple ({allowed}); got {Q!r} "
                          f"({type(Q).__name__})")
     if len(Q) > 2:
         raise NotImplementedError(f"Q should be an integer, 1-tuple or 2-tuple. Scattering "
-                                  f"transforms beyond order 2 are not implemented (got Q={Q!r})")
+                                  f"transforms beyond order 2 are not implemented. Got Q={Q!r}")
     if len(Q) == 0:
-        raise ValueError(f"Q must be {allowed}; got an empty tuple")
+        raise ValueError(f"Q must be an integer or a tuple ({allowed}); got an empty tuple")
     for q in Q:
-        if isinstance(q, bool) or not isinstance(q, numbers.Integral):
-            raise ValueError(f"Q must be {allowed}; got Q={Q!r} with element {q!r} "
-                             f"({type(q).__name__})")
-    if any(q < 1 for q in Q):
-        raise ValueError(f"Q should always be >= 1, got {Q if len(Q) > 1 else Q[0]}")
-    Q = tuple(int(q) for q in Q)
+        if as_integer(q) is None:
+            raise ValueError(f"Q must be an integer or a tuple ({allowed}); got Q={Q!r} with "
+                             f"element {q!r} ({type(q).__name__})")
+    Q = tuple(as_integer(q) for q in Q)
     return Q + (1,) if len(Q) == 1 else Q
 
 
 def _check_shape(shape) -> int:
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+    if as_integer(shape) is not None:
         shape = (shape,)
     elif isinstance(shape, tuple):
         if len(shape) != 1:
@@ -112,13 +120,16 @@ def _check_shape(shape) -> int:
 
 
 def _check_T_average(T, average, J: int, N: int) -> tuple[float, bool]:
-    if average is not None and average not in (True, False):
-        raise ValueError(f"average must be None, True or False; got {average!r}")
+    if average is not None:
+        if as_flag(average) is None and average not in (0, 1):
+            raise ValueError(f"average must be None, True or False; got {average!r}")
+        average = bool(average)
     if T is None:
-        return 2 ** J, True if average is None else bool(average)
-    if isinstance(T, bool) or not isinstance(T, numbers.Real):
+        return 2 ** J, True if average is None else average
+    if as_real(T) is None:
         raise TypeError(f"T must be None, 0 or a number >= 1 (the averaging scale, at most the "
                         f"signal length {N}); got {T!r} ({type(T).__name__})")
+    T = as_real(T)
     if not math.isfinite(T):
         raise ValueError(f"T must be None, 0 or a finite number in [1, {N}]; got {T!r}")
     if T > N:
@@ -131,27 +142,28 @@ def _check_T_average(T, average, J: int, N: int) -> tuple[float, bool]:
     if T < 1:
         raise ValueError(f"T must be ==0 or >=1 (got {T})")
     if average is False:
-        raise ValueError(f"average=False is not permitted when T>=1 (got T={T}); set T=0 for "
-                         f"no averaging, or leave average unset")
+        raise ValueError(f"average=False is not permitted when T>=1, (got {T}). average is "
+                         f"deprecated in v0.3 in favour of T and will be removed in v0.4. Set "
+                         f"T=0 for no averaging, or leave average unset")
     return T, True
 
 
 def check_oversampling(oversampling) -> int:
     """``oversampling`` as an int >= 0 (Kymatio raises ValueError for both faults)."""
-    if isinstance(oversampling, bool) or not isinstance(oversampling, numbers.Integral):
+    if as_integer(oversampling) is None:
         raise ValueError(f"oversampling must be integer. Got: {oversampling!r} "
                          f"({type(oversampling).__name__}); allowed: an integer >= 0")
-    if oversampling < 0:
+    if as_integer(oversampling) < 0:
         raise ValueError(f"oversampling must be nonnegative. Got: {oversampling}; allowed: an "
                          f"integer >= 0")
-    return int(oversampling)
+    return as_integer(oversampling)
 
 
 def check_runtime(out_type, average: bool, oversampling) -> int:
     """Checks Kymatio runs on every call (attributes may have been changed since construction)."""
     if not isinstance(out_type, str) or out_type not in OUT_TYPES_1D:
         raise ValueError(f"The out_type must be one of 'array', 'dict', or 'list'. Got: "
-                         f"{out_type!r}")
+                         f"{out_type}")
     if not average and out_type == "array":
         raise ValueError("Cannot convert to out_type='array' with average=False. Please set "
                          "out_type to 'dict' or 'list'.")

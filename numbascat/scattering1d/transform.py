@@ -57,11 +57,11 @@ class Scattering1DBase(ScatteringTransform):
                           "averaging. For average=False set T=0.", DeprecationWarning,
                           stacklevel=3)
         self._params = p = P.make_params(J, shape, Q, T, max_order, average)
-        P.check_oversampling(oversampling)
+        oversampling = P.check_oversampling(oversampling)
         if not isinstance(out_type, str) or out_type not in P.OUT_TYPES_1D:
             P.check_runtime(out_type, True, oversampling)  # raises with Kymatio's message
         self.J, self.shape, self.Q, self.T = p.J, p.shape, p.Q, p.T
-        self.average, self.max_order = p.average, max_order
+        self.average, self.max_order = p.average, p.max_order
         self.oversampling, self.out_type = oversampling, out_type
         self.r_psi, self.sigma0, self.alpha = P.R_PSI, P.SIGMA0, P.ALPHA
         self.log2_T, self.pad_left, self.pad_right = p.log2_T, p.pad_left, p.pad_right
@@ -202,7 +202,9 @@ class Scattering1DBase(ScatteringTransform):
         """
         paths = self._paths(self.max_order)
         width = self.max_order
-        out = {name: np.full((len(paths), width), np.nan) for name in ("xi", "sigma", "j", "n")}
+        out = {"order": np.array([len(path) for path in paths])}  # Kymatio's key order
+        out.update({name: np.full((len(paths), width), np.nan)
+                    for name in ("xi", "sigma", "j", "n")})
         for order, fam in ((1, "psi1"), (2, "psi2")):
             rows = [c for c, path in enumerate(paths) if len(path) >= order]
             idx = np.array([paths[c][order - 1] for c in rows], dtype=int)
@@ -211,7 +213,6 @@ class Scattering1DBase(ScatteringTransform):
             out["n"][rows, order - 1] = idx
             for name in ("xi", "sigma", "j"):
                 out[name][rows, order - 1] = self._bank[f"{fam}_{name}"][idx]
-        out["order"] = np.array([len(path) for path in paths])
         out["key"] = paths
         return out
 
@@ -241,8 +242,11 @@ class Scattering1DBase(ScatteringTransform):
         if len(shape) < 1:
             raise ValueError("Input tensor x should have at least one axis, got 0")
         if shape[-1] != self.N:
-            raise ValueError(f"Input must have length N={self.N} along its last axis (the shape "
-                             f"given to Scattering1D); got input of shape {tuple(shape)}")
+            # Kymatio finds this only when multiplying by the filters; its type and text.
+            what = "filters" if self.frontend_name == "torch" else "inputs"
+            raise RuntimeError(f"The {what} are not compatible for multiplication. The input "
+                               f"must have length N={self.N} along its last axis (the shape "
+                               f"given to Scattering1D); got input of shape {tuple(shape)}")
 
     def _scatter(self, x, batch_shape, block_bytes=None):
         if self.max_order not in (1, 2):

@@ -52,10 +52,10 @@ def make_params(J, shape, L, max_order, pre_pad) -> Params2D:
     L = check_int("L", L, minimum=1)
     max_order = check_int("max_order", max_order)
     check_choice("max_order", max_order, (1, 2))
-    check_choice("pre_pad", pre_pad, (False, True))
     if 2 ** J > min(shape):
         # Kymatio raises RuntimeError here; keep the type, say more.
-        raise RuntimeError(f"The smallest dimension should be larger than 2^J: shape={shape} "
+        raise RuntimeError(f"The smallest dimension should be larger than 2^J. shape={shape} "
                            f"and J={J} give 2^J={2 ** J}. Use J <= "
                            f"{min(shape).bit_length() - 1} for this shape.")
-    return Params2D(J, shape, L, max_order, bool(pre_pad))
+    return Params2D(J, shape, L, max_order, bool(check_choice("pre_pad", pre_pad,
+                                                              (False, True))))

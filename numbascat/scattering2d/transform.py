@@ -9,11 +9,17 @@ from numbascat.scattering2d.core import DEFAULT_BLOCK_BYTES, make_plan, scatteri
 from numbascat.scattering2d.filter_bank import filter_bank_2d
 from numbascat.scattering2d.params import make_params
 from numbascat.transform import ScatteringTransform
-from numbascat.validation import check_choice
 
 __all__ = ["Scattering2DBase"]
 
 OUT_TYPES_2D = ("array", "list")
+
+
+def _check_out_type(out_type):
+    if not isinstance(out_type, str) or out_type not in OUT_TYPES_2D:
+        raise RuntimeError(f"The out_type must be one of 'array' or 'list'. Got {out_type!r} "
+                           f"(2D has no 'dict' output).")
+    return out_type
 
 
 class Scattering2DBase(ScatteringTransform):
@@ -49,7 +55,7 @@ class Scattering2DBase(ScatteringTransform):
     def __init__(self, J, shape, L=8, max_order=2, pre_pad=False, backend=None,
                  out_type="array"):
         self.params = make_params(J, shape, L, max_order, pre_pad)
-        self.out_type = check_choice("out_type", out_type, OUT_TYPES_2D, RuntimeError)
+        self.out_type = _check_out_type(out_type)
         p = self.params
         self.J, self.L, self.max_order, self.pre_pad, self.shape = p.J, p.L, p.max_order, \
             p.pre_pad, p.shape
@@ -119,18 +125,23 @@ class Scattering2DBase(ScatteringTransform):
                            factor=self.backend.memory_factor)
 
     def _check_input_shape(self, shape):
+        # Kymatio's texts first: "array" for NumPy inputs, "tensor" for the others.
+        noun = "array" if self.array_kind == "numpy" else "tensor"
         if len(shape) < 2:
-            raise RuntimeError(f"Input array must have at least two dimensions (*batch, M, N); "
-                               f"got shape {shape}")
+            raise RuntimeError(f"Input {noun} must have at least two dimensions. Expected "
+                               f"(*batch, M, N); got shape {tuple(shape)}")
         expected = self.params.input_shape
         if tuple(shape[-2:]) != expected:
-            what = "Padded array" if self.pre_pad else "Input array"
-            raise RuntimeError(f"{what} must be of spatial size {expected} (the shape given to "
-                               f"Scattering2D{' after padding' if self.pre_pad else ''}); got "
-                               f"input of shape {shape}")
+            what = f"Padded {noun}" if self.pre_pad else ("NumPy array" if noun == "array"
+                                                           else "Tensor")
+            size = f"({expected[0]},{expected[1]})"
+            raise RuntimeError(f"{what} must be of spatial size {size}. That is the shape "
+                               f"{expected} given to Scattering2D"
+                               f"{' after padding' if self.pre_pad else ''}; got input of shape "
+                               f"{tuple(shape)}")
 
     def _scatter(self, x, batch_shape, block_bytes=None):
-        check_choice("out_type", self.out_type, OUT_TYPES_2D, RuntimeError)
+        _check_out_type(self.out_type)
         filters = self.prepared_filters(self.backend.real_dtype(x))
         S = scattering2d(x, self.backend, filters, self._plan, block_bytes or self.block_bytes)
         S = self._restore_batch(S, batch_shape)

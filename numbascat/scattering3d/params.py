@@ -2,13 +2,10 @@
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from numbascat.validation import check_choice, check_int, check_shape
+from numbascat.validation import as_flag, as_integer, as_real, check_choice, check_int, check_shape
 
 __all__ = ["METHODS_3D", "Params3D", "make_params"]
 
@@ -49,9 +46,9 @@ class Params3D:
 
 
 def _check_real(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if as_real(value) is None:
         raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
-    value = float(value)
+    value = float(as_real(value))
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     return value
@@ -80,11 +77,12 @@ def make_params(J, shape, L, sigma_0, max_order, rotation_covariant, method,
         raise ValueError(f"sigma_0 must be > 0, got {sigma_0}")
     max_order = check_int("max_order", max_order)
     check_choice("max_order", max_order, (1, 2))
-    if not (isinstance(rotation_covariant, bool | np.bool_)
-            or (isinstance(rotation_covariant, numbers.Integral) and rotation_covariant in (0, 1))):
+    if not (as_flag(rotation_covariant) is not None or as_integer(rotation_covariant) in (0, 1)):
         raise TypeError(f"rotation_covariant must be True or False, got {rotation_covariant!r}")
     if not isinstance(method, str) or method not in METHODS_3D:
         raise ValueError(f"method must be 'integral' (the only method of Kymatio 0.3; 'standard' "
                          f"and 'local' were removed in Kymatio 0.2), got {method!r}")
-    return Params3D(J, shape, L, sigma_0, max_order, bool(rotation_covariant), method,
+    rotation_covariant = bool(as_flag(rotation_covariant) if as_flag(rotation_covariant)
+                              is not None else as_integer(rotation_covariant))
+    return Params3D(J, shape, L, sigma_0, max_order, rotation_covariant, method,
                     check_powers(integral_powers))

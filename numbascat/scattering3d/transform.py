@@ -15,8 +15,8 @@ __all__ = ["HarmonicScattering3DBase", "order0_integrals"]
 
 def _check_ndim(shape: tuple[int, ...]) -> None:
     if len(shape) < 3:
-        raise RuntimeError(f"Input tensor must have at least three dimensions (*batch, M, N, O); "
-                           f"got shape {tuple(shape)}")
+        raise RuntimeError(f"Input tensor must have at least three dimensions. Expected "
+                           f"(*batch, M, N, O); got shape {tuple(shape)}")
 
 
 def order0_integrals(x, integral_powers=(0.5, 1.0, 2.0)) -> np.ndarray:
@@ -140,9 +140,9 @@ class HarmonicScattering3DBase(ScatteringTransform):
     def _check_input_shape(self, shape):
         _check_ndim(shape)
         if tuple(shape[-3:]) != self.shape:
-            raise RuntimeError(f"Tensor must be of spatial size {self.shape} (the shape given to "
-                               f"HarmonicScattering3D); got input of shape {tuple(shape)}, "
-                               f"spatial size {tuple(shape[-3:])}")
+            raise RuntimeError(f"Tensor must be of spatial size {self.shape}. That is the shape "
+                               f"given to HarmonicScattering3D; got input of shape "
+                               f"{tuple(shape)}, spatial size {tuple(shape[-3:])}")
 
     def _scatter(self, x, batch_shape, block_bytes=None):
         filters = self.prepared_filters(self.backend.real_dtype(x))

@@ -187,3 +187,19 @@ def test_dynamic_entry_and_missing_package(monkeypatch):
     monkeypatch.delitem(sys.modules, "numbascat.frontends.sklearn")
     with pytest.raises(ImportError, match=r"pip install 'numbascat\[sklearn\]'"):
         numbascat.Scattering2D(J=1, shape=SHAPE, frontend="sklearn")
+
+
+def test_channels_as_in_kymatio():
+    """n_features a multiple of prod(shape): channels, each scattered, outputs concatenated."""
+    rng = np.random.default_rng(7)
+    images = rng.standard_normal((4, 3, 8, 8))
+    est = Scattering2D(J=2, shape=(8, 8), L=2, backend="numpy")
+    out = est.transform(images.reshape(4, -1))
+    per_channel = [est.transform(images[:, c].reshape(4, -1)) for c in range(3)]
+    np.testing.assert_allclose(out, np.concatenate(per_channel, axis=1), rtol=1e-12)
+    est.fit(images.reshape(4, -1))
+    assert est.n_features_in_ == 192 and len(est.get_feature_names_out()) == out.shape[1]
+    with pytest.raises(ValueError, match="n_features = 64, but Scattering2D is expecting 192"):
+        est.transform(images[:, 0].reshape(4, -1))  # fitted on 3 channels
+    with pytest.raises(ValueError, match="n_features = 100.*multiple of 64"):
+        Scattering2D(J=2, shape=(8, 8)).transform(np.zeros((2, 100)))

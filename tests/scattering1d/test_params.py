@@ -94,7 +94,8 @@ def test_runtime_errors():
     S.out_type = "list"
     assert len(S(x)) == S.output_size()
     S = Scattering1D(3, 128, backend="numpy")
-    with pytest.raises(ValueError, match="length N=128"):
+    with pytest.raises(RuntimeError, match="^The inputs are not compatible for multiplication. "
+                                           "The input must have length N=128"):
         S(np.zeros(127, np.float32))
     S.oversampling = -2
     with pytest.raises(ValueError, match="nonnegative"):

@@ -136,9 +136,10 @@ def test_bad_parameters(kwargs, exc, match):
 
 def test_bad_inputs():
     S = Scattering2D(2, (16, 16), L=2, backend="numpy")
-    with pytest.raises(RuntimeError, match="at least two dimensions"):
+    with pytest.raises(RuntimeError, match="^Input array must have at least two dimensions."):
         S(np.zeros(16))
-    with pytest.raises(RuntimeError, match=r"spatial size \(16, 16\).*\(2, 16, 15\)"):
+    with pytest.raises(RuntimeError, match=r"^NumPy array must be of spatial size \(16,16\)\. "
+                                           r".*\(16, 16\).*\(2, 16, 15\)"):
         S(np.zeros((2, 16, 15)))
     with pytest.raises(TypeError, match="real-valued"):
         S(np.zeros((16, 16), np.complex64))
