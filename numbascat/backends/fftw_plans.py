@@ -5,8 +5,8 @@ Plans are made on first use (never at import) for one ``(kind, input shape, outp
 d, threads)`` key. A call takes a plan out of its key's pool for the time of one ``execute`` on
 the caller's arrays (``FFTW.update_arrays``), so concurrent calls never share a plan's arrays; a
 second plan for the same key is only made when two threads need it at once. A pooled plan keeps
-buffers of its own, so the pools are bounded (:func:`plan_cache_bytes`, least recently used
-dropped first) and transforms larger than an eighth of that bound are never pooled: they are
+buffers of its own, so the pools are bounded (:func:`plan_cache_bytes`): transforms larger than
+an eighth of that bound, and new shapes once the pools are full, are never pooled: they are
 planned on the caller's arrays for each call, from wisdom or by estimate, which costs well
 under a millisecond against the transform's milliseconds.
 
@@ -35,7 +35,6 @@ import math
 import os
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,8 +79,8 @@ class FFTSettings:
 _state_lock = threading.Lock()
 _planner_lock = threading.RLock()  # every call into FFTW's planner or wisdom
 _settings: FFTSettings | None = None
-_pools: OrderedDict[tuple, list] = OrderedDict()
-_pooled_bytes = 0
+_pools: dict[tuple, list] = {}
+_pooled_bytes = 0  # buffers of every live pooled plan, idle or running
 _states: dict[tuple, object] = {}
 _recorder: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "numbascat_fft_recorder", default=None)
@@ -357,23 +356,14 @@ def _entry_bytes(entry) -> int:
 
 
 def _return_entry(key, entry) -> None:
-    """Put a plan back in its pool, dropping the least recently used ones past the bound."""
+    """Put a plan back in its pool (or forget it when a measured plan superseded it)."""
     global _pooled_bytes
-    nbytes = _entry_bytes(entry)
     with _state_lock:
         state = _states.get(key)
         if state is not None and entry[3] != state.generation:
-            return  # superseded by a measured plan
+            _pooled_bytes -= _entry_bytes(entry)  # superseded by a measured plan
+            return
         _pools.setdefault(key, []).append(entry)
-        _pools.move_to_end(key)
-        _pooled_bytes += nbytes
-        while _pooled_bytes > plan_cache_bytes() and len(_pools) > 1:
-            old_key, old = next(iter(_pools.items()))
-            if old_key == key:
-                _pools.move_to_end(key)
-                old_key, old = next(iter(_pools.items()))
-            del _pools[old_key]
-            _pooled_bytes -= sum(_entry_bytes(e) for e in old)
 
 
 def _key(kind, inp, out, d, threads):
@@ -387,6 +377,7 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int) -> np.ndarray:
     Passing the same array as ``inp`` and ``out`` runs the complex transforms in place.
     Returns ``out``.
     """
+    global _pooled_bytes
     if inp is out:
         kind += INPLACE
     threads = call_threads(max(inp.size, out.size))
@@ -401,16 +392,24 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int) -> np.ndarray:
             state = _states[key] = _KeyState(measured=None if auto else True)
         pool = _pools.get(key)
         entry = pool.pop() if pool else None
-        if entry is not None:
-            global _pooled_bytes
-            _pooled_bytes -= _entry_bytes(entry)
         generation = state.generation
-    nbytes = inp.nbytes + (0 if inp is out else out.nbytes)
-    pooled = nbytes <= plan_cache_bytes() // POOL_ENTRY_FRACTION
+        nbytes = inp.nbytes + (0 if inp is out else out.nbytes)
+        # A new pooled plan only while the pools stay within their bound: when they are full,
+        # further shapes are planned on the caller's arrays for each call instead (evicting
+        # would make a pass that needs more than the bound re-plan every shape every call).
+        pooled = (entry is None and nbytes <= plan_cache_bytes() // POOL_ENTRY_FRACTION
+                  and _pooled_bytes + nbytes <= plan_cache_bytes())
+        if pooled:
+            _pooled_bytes += nbytes  # reserved now, so that racing threads respect the bound
     start = time.perf_counter()
-    if entry is None and pooled:
-        entry = _make_entry(kind, inp.shape, inp.dtype, out.shape, out.dtype, d, threads,
-                            state) + (generation,)
+    if pooled:
+        try:
+            entry = _make_entry(kind, inp.shape, inp.dtype, out.shape, out.dtype, d, threads,
+                                state) + (generation,)
+        except BaseException:
+            with _state_lock:
+                _pooled_bytes -= nbytes
+            raise
     if entry is None:
         # Too large to keep buffers for: plan on the caller's arrays (from wisdom or an
         # estimate, well under a millisecond against the transform's own milliseconds).
