@@ -315,6 +315,12 @@ class NumbaBackend(NumpyArrays, Backend):
     def multiply(self, x_hat, filters, d):
         return self.multiply_subsample(x_hat, filters, (1,) * d, d)
 
+    def _filter_array(self, filters):
+        return filters.data if isinstance(filters, PreparedStack) else np.asarray(filters)
+
+    def multiply_full(self, x_hat, filters, d):
+        return x_hat[(Ellipsis, None) + (slice(None),) * d] * self._filter_array(filters)
+
     def real(self, x):
         return np.ascontiguousarray(x.real)
 
