@@ -5,7 +5,12 @@ nothing. Transforms live in ``numbascat.numpy``, ``numbascat.torch``, ``numbasca
 or are built through the dynamic entry ``numbascat.Scattering2D(..., frontend='numpy')``.
 """
 from numbascat.config import use_backend
-from numbascat.entry import HarmonicScattering3D, Scattering1D, Scattering2D
+from numbascat.entry import (
+                             HarmonicScattering3D,
+                             Scattering1D,
+                             Scattering2D,
+                             TimeFrequencyScattering,
+)
 from numbascat.registry import get_backend, list_backends, refresh_backends
 
 __version__ = "0.1.0"
@@ -14,6 +19,7 @@ __all__ = [
     "HarmonicScattering3D",
     "Scattering1D",
     "Scattering2D",
+    "TimeFrequencyScattering",
     "__version__",
     "get_backend",
     "list_backends",

@@ -16,12 +16,15 @@ from numbascat.scattering1d.params import ALPHA, R_PSI, SIGMA0
 
 __all__ = ["frequency_bank"]
 
-BANK_VERSION = 1
+BANK_VERSION = 2
 
 
 def _build(N_fr: int, J_fr: int, Q_fr: int, F: float, log2_F: int) -> dict[str, np.ndarray]:
     xi, sigma, j = compute_params_filterbank(SIGMA0 / 2 ** J_fr, Q_fr, ALPHA, R_PSI)
-    xi_meta, sigma_meta = MP.main_xi_sigma(xi, sigma, Q_fr, R_PSI)
+    # Kymatio main rounds the frequential sigmas like the temporal ones but keeps 0.3.0's
+    # linear-part xi here (measured against the peer: last bits only).
+    _, sigma_meta = MP.main_xi_sigma(xi, sigma, Q_fr, R_PSI)
+    xi_meta = xi
     if not np.all(np.abs(xi) < 0.5 / 2.0 ** j):
         raise ValueError(f"the frequential wavelets of J_fr={J_fr}, Q_fr={Q_fr} alias (|xi| >= "
                          f"0.5 / 2**j); Kymatio main raises a bare AssertionError here")

@@ -46,13 +46,13 @@ def make_freq_params(J: int, Q1: int, J_fr, Q_fr, F) -> FreqParams:
     J_fr = int(J_fr)
     Q_fr = check_Q_fr(Q_fr)
     N_in_fr = (J + 1) * Q1
+    mode = MP.parse_T_main(F, J_fr, N_in_fr, name="F")
     if F is not None and not isinstance(F, str) and (
             isinstance(F, bool) or not isinstance(F, numbers.Integral)):
         # Kymatio main accepts it here and fails at call time inside numpy.pad.
         raise TypeError(f"F must be None, 0, 'global' or an integer >= 1 (the frequential "
                         f"averaging scale, in first-order wavelets); got {F!r} "
                         f"({type(F).__name__})")
-    mode = MP.parse_T_main(F, J_fr, N_in_fr, name="F")
     F_num = int(mode.T)
     pad_fr = 8 * min(F_num, 2 ** J_fr)
     N_fr = (N_in_fr + pad_fr) // 2 ** J_fr * 2 ** J_fr

@@ -89,9 +89,10 @@ class TimeFrequencyScatteringBase(Scattering1DBase):
     # ------------------------------------------------------------------ strides
     @property
     def log2_stride_fr(self) -> int:
-        """``log2(stride_fr)``, validated as Kymatio main does (its message quirk included)."""
+        """``log2(stride_fr)``, validated as Kymatio main does (its 'incompatible' message
+        prints the temporal stride, quirk 5; numbascat prints stride_fr)."""
         return MP.log2_stride_main(self._stride_fr_arg, self._freq.mode, None, name="stride_fr",
-                                   scale_name="F", shown=self._stride_arg)
+                                   scale_name="F")
 
     @property
     def stride_fr(self) -> int:
@@ -100,9 +101,8 @@ class TimeFrequencyScatteringBase(Scattering1DBase):
         return 2 ** self.log2_stride_fr
 
     def _jtfs_plan(self) -> PlanJTFS:
-        local_fr = self.average_fr == LOCAL
-        ls = self.log2_stride if self.average == LOCAL else self._main.log2_T
-        lsf = self.log2_stride_fr if local_fr else self.log2_F
+        # Read even when unaveraged: a stride given with T (F) = 0 or 'global' raises here.
+        ls, lsf = self.log2_stride, self.log2_stride_fr
         key = ("jtfs", ls, lsf, self.average, self.average_fr)
         plan = self._plans.get(key)
         if plan is not None:
