@@ -336,3 +336,13 @@ def test_harmonic_scattering3d_matches_numpy_backend(cb):
     ref = _build(nsn.HarmonicScattering3D, 1, (8, 8, 8), L=1, backend="numpy")(x)
     assert out.dtype == np.float32
     close(out, ref, np.float32)
+
+
+@pytest.mark.parametrize("params", [dict(J=3, J_fr=1, Q=2, shape=256),
+                                    dict(J=4, J_fr=2, Q=3, shape=256, F=2, format="joint")])
+def test_time_frequency_scattering_matches_numpy_backend(cb, params):
+    x = np.random.default_rng(5).standard_normal((2, 256)).astype(np.float32)
+    out = nsn.TimeFrequencyScattering(**params, backend=cb)(x)
+    ref = nsn.TimeFrequencyScattering(**params, backend="numpy")(x)
+    assert out.dtype == np.float32 and out.shape == ref.shape
+    close(out, ref, np.float32)
