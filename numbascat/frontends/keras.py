@@ -181,6 +181,8 @@ class TimeFrequencyScattering(KerasFrontend, TimeFrequencyScatteringBase):
     """
 
     config_keys = ("J", "J_fr", "Q", "T", "stride", "Q_fr", "F", "stride_fr", "format")
+    # Plain attributes here (the transform base has read-only properties of these names).
+    stride = stride_fr = None
 
     def __init__(self, J, J_fr, Q, T=None, stride=None, Q_fr=1, F=None, stride_fr=None,
                  format="time", **kwargs):

@@ -64,6 +64,8 @@ class TimeFrequencyScatteringBase(Scattering1DBase):
         self.format, self.oversampling_fr = format, 0
         self._N_padded, self._N_padded_fr = self.N_pad, fp.N_fr
         self._fr_bank = frequency_bank(fp.N_fr, fp.J_fr, fp.Q_fr, fp.mode.T, fp.mode.log2_T)
+        # Python ints for the plan (numpy attributes become tensors under torch.compile).
+        self._fam_j_py = tuple(int(v) for v in self._fr_bank["j"])
 
     # ------------------------------------------------------------------ filters
     def _filter_sources(self):
@@ -108,7 +110,7 @@ class TimeFrequencyScatteringBase(Scattering1DBase):
         if plan is not None:
             return plan
         j1, j2 = self._j1_py, self._j2_py
-        fam_j = tuple(int(v) for v in self._fr_bank["j"])
+        fam_j = self._fam_j_py
         plan = PlanJTFS(self.N_pad, self.pad_left, self.pad_right, ls, self.average, lsf,
                         self.log2_F, self.average_fr, self.J_fr, self._N_padded_fr, j1, j2,
                         runs_of(j1), dict(self._psi2_first), fam_j, (len(fam_j) - 1) // 2)
