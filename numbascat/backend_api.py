@@ -337,16 +337,21 @@ class Backend:
         """
         return self.multiply(x_hat, filters, d)
 
-    def frequency_filter(self, x: Any, filters: Any, k: int, real_input: bool) -> Any:
-        """``ifft_n(periodise_n(fft_n(x) * filters[f], k))`` along axis -2.
+    def frequency_fft(self, x: Any, real_input: bool) -> Any:
+        """The spectrum along axis -2 of ``x`` ``(..., n, t)`` (real when ``real_input``, else
+        complex), in a layout owned by the backend: only :meth:`frequency_filter` reads it.
 
-        ``x``: ``(..., n, t)``, real when ``real_input`` else complex; ``filters``: prepared
-        ``(F, n, 1)``. Returns complex ``(..., F, n // k, t)``. The default goes through 2D
-        transforms (the transform along t cancels out); backends with per-axis FFTs override.
+        The default is the 2D DFT over ``(n, t)``: its transform along t is undone by
+        :meth:`frequency_filter`'s 2D inverse. Backends with per-axis FFTs override both.
         """
         s = self.shape(x)[-2:]
-        X = self.to_full_spectrum(self.rfft(x, 2), 2, s) if real_input else self.fft(x, 2)
-        Y = self.multiply_full(X, filters, 2)
+        return self.to_full_spectrum(self.rfft(x, 2), 2, s) if real_input else self.fft(x, 2)
+
+    def frequency_filter(self, x_hat: Any, filters: Any, k: int) -> Any:
+        """``ifft_n(periodise_n(X * filters[f], k))`` along axis -2, ``X`` from
+        :meth:`frequency_fft` of a signal ``(..., n, t)``; ``filters``: prepared ``(F, n, 1)``.
+        Returns the complex signal ``(..., F, n // k, t)``."""
+        Y = self.multiply_full(x_hat, filters, 2)
         if k > 1:
             Y = self.subsample(Y, (k, 1))
         return self.ifft(Y, 2)
@@ -354,7 +359,7 @@ class Backend:
     def frequency_lowpass(self, u: Any, phi: Any, k: int) -> Any:
         """Real part of :meth:`frequency_filter` with one filter: ``real (..., n, t) ->
         real (..., n // k, t)``."""
-        y = self.frequency_filter(u, phi, k, True)
+        y = self.frequency_filter(self.frequency_fft(u, True), phi, k)
         shape = self.shape(y)
         return self.real(self.reshape(y, shape[:-3] + shape[-2:]))
 

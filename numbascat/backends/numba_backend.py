@@ -318,6 +318,11 @@ class NumbaBackend(NumpyArrays, Backend):
     def _filter_array(self, filters):
         return filters.data if isinstance(filters, PreparedStack) else np.asarray(filters)
 
+    @property
+    def _fft_workers(self) -> int:
+        # The frequency-axis FFTs (JTFS) use scipy along axis -2 with FFTW's thread count.
+        return max(1, int(fp.settings().threads))
+
     def multiply_full(self, x_hat, filters, d):
         return x_hat[(Ellipsis, None) + (slice(None),) * d] * self._filter_array(filters)
 

@@ -46,6 +46,8 @@ class NumpyArrays:
         return np.empty(shape, dtype)
 
     # Frequency-axis ops: per-axis FFTs, the reference semantics (Kymatio main's JTFS).
+    _fft_workers = 1  # the reference computes in one thread
+
     def _filter_array(self, filters):
         return filters
 
@@ -53,16 +55,19 @@ class NumpyArrays:
         widths = [(0, 0)] * (x.ndim - len(pad_widths)) + [tuple(p) for p in pad_widths]
         return np.pad(x, widths)
 
-    def frequency_filter(self, x, filters, k, real_input):
+    def frequency_fft(self, x, real_input):
+        return scipy.fft.fft(x, axis=-2, workers=self._fft_workers)
+
+    def frequency_filter(self, x_hat, filters, k):
         f = self._filter_array(filters)
-        X = scipy.fft.fft(x, axis=-2)
-        Y = X[..., None, :, :] * f
+        Y = x_hat[..., None, :, :] * f
         if k > 1:
             Y = Y.reshape(Y.shape[:-2] + (k, Y.shape[-2] // k, Y.shape[-1])).mean(axis=-3)
-        return scipy.fft.ifft(Y, axis=-2)
+        return scipy.fft.ifft(Y, axis=-2, overwrite_x=True, workers=self._fft_workers)
 
     def frequency_lowpass(self, u, phi, k):
-        return np.ascontiguousarray(self.frequency_filter(u, phi, k, True)[..., 0, :, :].real)
+        y = self.frequency_filter(self.frequency_fft(u, True), phi, k)
+        return np.ascontiguousarray(y[..., 0, :, :].real)
 
     def frequency_sum(self, u):
         return u.sum(axis=-2, keepdims=True)

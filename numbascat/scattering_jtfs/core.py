@@ -170,11 +170,11 @@ def jtfs_core(x, backend: Backend, filters, plan: PlanJTFS):
 def _frequency_stage(b, filters, plan: PlanJTFS, X, real: bool, j2, n_family: int):
     """Steps 2-3 for one input X (B, n1_max, t): a coefficient per family member."""
     n1_max = b.shape(X)[1]
-    Xp = b.pad_zeros(X, ((0, plan.N_fr - n1_max), (0, 0)))
+    X_hat = b.frequency_fft(b.pad_zeros(X, ((0, plan.N_fr - n1_max), (0, 0))), real)
     out = []
     keys = [(plan.kf(n), plan.spin(n)) for n in range(n_family)]
     for (kf, spin), a, e in _runs(keys):
-        Y = b.frequency_filter(Xp, filters.get("fr_family", a, e), 2 ** kf, real)
+        Y = b.frequency_filter(X_hat, filters.get("fr_family", a, e), 2 ** kf)
         U = b.modulus(Y)  # (B, c, N_fr >> kf, t)
         del Y
         if plan.average == GLOBAL:
