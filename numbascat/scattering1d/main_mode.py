@@ -27,7 +27,8 @@ class MainSemantics:
 
     def _init_compat(self, compat, stride, average) -> bool:
         """True for ``compat='main'``; refuses the arguments the chosen version lacks."""
-        if MP.check_compat(compat) == "main":
+        self.compat = MP.check_compat(compat)
+        if compat == "main":
             if average is not None:
                 raise TypeError("Scattering1D.__init__() got an unexpected keyword argument "
                                 "'average' (Kymatio main removed it: use T=0 for no averaging)")
@@ -39,6 +40,11 @@ class MainSemantics:
 
     def _init_main(self, J, shape, Q, T, stride, max_order, oversampling, out_type, backend):
         self._is_main = True
+        #: The arguments as given (``T`` may be 0 or 'global'): what rebuilds this transform
+        #: (numbascat.dask reads it).
+        self._constructor_kwargs = dict(J=J, shape=shape, Q=Q, T=T, stride=stride,
+                                        max_order=max_order, oversampling=oversampling,
+                                        compat="main")
         N = MP.check_main_shape(shape)
         J = check_int("J", J, minimum=1)
         # Kymatio main's build order: oversampling, T, then Q.
@@ -79,10 +85,11 @@ class MainSemantics:
                                    max(self._params.log2_T, self._params.J))
 
     @property
-    def stride(self) -> int:
-        """The output subsampling ``2^log2_stride`` (``compat='main'``)."""
+    def stride(self) -> int | None:
+        """The output subsampling ``2^log2_stride`` (``compat='main'``; None for 0.3.0
+        semantics, which have no stride parameter)."""
         if not self._is_main:
-            return 2 ** max(self.log2_T - self.oversampling, 0)
+            return None
         if self._main.average != MP.LOCAL:
             return 2 ** self._main.log2_T
         return 2 ** self.log2_stride

@@ -57,6 +57,9 @@ class TimeFrequencyScatteringBase(Scattering1DBase):
     def __init__(self, J, J_fr, Q, shape, T=None, stride=None, Q_fr=1, F=None, stride_fr=None,
                  out_type="array", format="time", backend=None):
         self._init_main(J, shape, Q, T, stride, 2, 0, out_type, backend)
+        self.compat = "main"
+        self._constructor_kwargs = dict(J=J, J_fr=J_fr, Q=Q, shape=shape, T=T, stride=stride,
+                                        Q_fr=Q_fr, F=F, stride_fr=stride_fr, format=format)
         self._freq = fp = JP.make_freq_params(self.J, self.Q[0], J_fr, Q_fr, F)
         self.J_fr, self.Q_fr = fp.J_fr, (fp.Q_fr,)
         self.F, self.log2_F, self.average_fr = int(fp.mode.T), fp.mode.log2_T, fp.mode.average
