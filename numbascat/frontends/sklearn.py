@@ -159,12 +159,13 @@ class Scattering1D(SklearnFrontend, Scattering1DBase):
     """
 
     _numpy_class = numpy_frontend.Scattering1D
+    stride = None  # a plain attribute here (the transform base has a read-only property)
 
     def __init__(self, J, shape, Q=1, T=None, max_order=2, average=None,
-                 oversampling=0, backend=None):
+                 oversampling=0, backend=None, *, stride=None, compat="0.3"):
         self.J, self.shape, self.Q, self.T = J, shape, Q, T
         self.max_order, self.average, self.oversampling = max_order, average, oversampling
-        self.backend = backend
+        self.backend, self.stride, self.compat = backend, stride, compat
 
 
 class Scattering2D(SklearnFrontend, Scattering2DBase):

@@ -175,3 +175,14 @@ def test_side_by_side_with_kymatio_main():
                 assert meta["key"] == value
             else:
                 np.testing.assert_array_equal(meta[name], value, err_msg=f"{case} {name}")
+
+
+def test_sklearn_scattering1d_passes_the_switch():
+    pytest.importorskip("sklearn")
+    from numbascat.sklearn import Scattering1D as SkScattering1D
+
+    x = np.random.default_rng(4).standard_normal((2, 1024))
+    S = SkScattering1D(6, 1024, 8, stride=16, compat="main")
+    assert S.get_params()["compat"] == "main"
+    want = Scattering1D(6, 1024, 8, stride=16, compat="main", backend=S._scattering().backend)(x)
+    np.testing.assert_allclose(S.fit_transform(x), want.reshape(2, -1), rtol=1e-12)
