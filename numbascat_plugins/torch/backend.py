@@ -253,15 +253,17 @@ class TorchBackend(Backend):
                 torch.view_as_real(x), [0, 0] + flat))
         return torch.nn.functional.pad(x, flat)
 
-    def frequency_filter(self, x, filters, k, real_input):
-        X = torch.fft.fft(x, dim=-2)
-        Y = X.unsqueeze(-3) * filters
+    def frequency_fft(self, x, real_input):
+        return torch.fft.fft(x, dim=-2)
+
+    def frequency_filter(self, x_hat, filters, k):
+        Y = x_hat.unsqueeze(-3) * filters
         if k > 1:
             Y = Y.reshape(Y.shape[:-2] + (k, Y.shape[-2] // k, Y.shape[-1])).mean(dim=-3)
         return torch.fft.ifft(Y, dim=-2)
 
     def frequency_lowpass(self, u, phi, k):
-        return self.frequency_filter(u, phi, k, True)[..., 0, :, :].real
+        return self.frequency_filter(self.frequency_fft(u, True), phi, k)[..., 0, :, :].real
 
     def frequency_sum(self, u):
         return u.sum(dim=-2, keepdim=True)
