@@ -6,7 +6,12 @@ or are built through the dynamic entry ``numbascat.Scattering2D(..., frontend='n
 ``numbascat.install_as_kymatio()`` serves Kymatio 0.3's own import paths (``kymatio.numpy``, ...).
 """
 from numbascat.config import use_backend
-from numbascat.entry import HarmonicScattering3D, Scattering1D, Scattering2D
+from numbascat.entry import (
+    HarmonicScattering3D,
+    Scattering1D,
+    Scattering2D,
+    TimeFrequencyScattering,
+)
 from numbascat.kymatio_compat import install_as_kymatio, uninstall_as_kymatio
 from numbascat.registry import get_backend, list_backends, refresh_backends
 
@@ -16,6 +21,7 @@ __all__ = [
     "HarmonicScattering3D",
     "Scattering1D",
     "Scattering2D",
+    "TimeFrequencyScattering",
     "__version__",
     "get_backend",
     "install_as_kymatio",

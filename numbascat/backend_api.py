@@ -388,6 +388,57 @@ class Backend:
         joined = blocks[0] if len(blocks) == 1 else self.concatenate(blocks, axis=1)
         return self.take(joined, order, axis=1)
 
+    # ------------------------------------------------------------------ frequency axis (JTFS)
+    # Joint time-frequency scattering filters along the second-to-last axis ("frequency": the
+    # first-order wavelet index) of arrays ``(..., n, t)`` whose last axis is time. Filters
+    # are prepared stacks ``(F, n, 1)`` (Fourier domain along n, broadcast along t).
+
+    def pad_zeros(self, x: Any, pad_widths: tuple[tuple[int, int], ...]) -> Any:
+        """Zero-pad the trailing ``len(pad_widths)`` axes of a real or complex array."""
+        raise NotImplementedError
+
+    def multiply_full(self, x_hat: Any, filters: Any, d: int) -> Any:
+        """Multiply a *full* spectrum ``(..., *s)`` by each filter of a prepared stack
+        ``(F, *s')``, where each axis of ``s'`` equals ``s``'s or is 1 (broadcast): returns
+        ``(..., F, *s)``.
+
+        The default is :meth:`multiply`, right for backends whose real spectra are full
+        spectra (numpy, torch, tensorflow, jax); half-spectrum backends override it.
+        """
+        return self.multiply(x_hat, filters, d)
+
+    def frequency_fft(self, x: Any, real_input: bool) -> Any:
+        """The spectrum along axis -2 of ``x`` ``(..., n, t)`` (real when ``real_input``, else
+        complex), in a layout owned by the backend: only :meth:`frequency_filter` reads it.
+
+        The default is the 2D DFT over ``(n, t)``: its transform along t is undone by
+        :meth:`frequency_filter`'s 2D inverse. Backends with per-axis FFTs override both.
+        """
+        s = self.shape(x)[-2:]
+        return self.to_full_spectrum(self.rfft(x, 2), 2, s) if real_input else self.fft(x, 2)
+
+    def frequency_filter(self, x_hat: Any, filters: Any, k: int) -> Any:
+        """``ifft_n(periodise_n(X * filters[f], k))`` along axis -2, ``X`` from
+        :meth:`frequency_fft` of a signal ``(..., n, t)``; ``filters``: prepared ``(F, n, 1)``.
+        Returns the complex signal ``(..., F, n // k, t)``."""
+        Y = self.multiply_full(x_hat, filters, 2)
+        if k > 1:
+            Y = self.subsample(Y, (k, 1))
+        return self.ifft(Y, 2)
+
+    def frequency_lowpass(self, u: Any, phi: Any, k: int) -> Any:
+        """Real part of :meth:`frequency_filter` with one filter: ``real (..., n, t) ->
+        real (..., n // k, t)``."""
+        y = self.frequency_filter(self.frequency_fft(u, True), phi, k)
+        shape = self.shape(y)
+        return self.real(self.reshape(y, shape[:-3] + shape[-2:]))
+
+    def frequency_sum(self, u: Any) -> Any:
+        """Sum over axis -2, kept: real ``(..., n, t) -> (..., 1, t)``."""
+        s = self.shape(u)[-2:]
+        full = self.to_full_spectrum(self.rfft(u, 2), 2, s)
+        return self.real(self.ifft(self.take(full, [0], axis=-2), 2))
+
     # ------------------------------------------------------------------ host transfers
     def to_numpy(self, x: Any) -> Any:
         """A numpy copy or view of ``x`` (used by tests and by the numpy frontend)."""

@@ -59,7 +59,10 @@ BATCH_KINDS = ("cpu", "gpu")
 #: Backends whose FFT floor is measured: fft_floor replays the numba backend's own pyFFTW plans;
 #: for other backends the replay would not synchronise a GPU or match their FFT batching.
 FLOOR_BACKENDS = ("numba",)
-_DIMS = {"Scattering1D": 1, "Scattering2D": 2, "HarmonicScattering3D": 3}
+_DIMS = {"Scattering1D": 1, "Scattering2D": 2, "HarmonicScattering3D": 3,
+         "TimeFrequencyScattering": 1}
+#: Kymatio versions a workload is compared with ("peer" in workloads.json).
+PEERS = ("kymatio", "kymatio-main")
 
 
 class BenchmarkUnavailable(NotImplementedError):
@@ -72,22 +75,31 @@ class Workload:
     """One reference workload: ``transform(**params)`` on float32 noise ``(*batch, *shape)``."""
 
     name: str
-    transform: str  # class name: Scattering1D, Scattering2D, HarmonicScattering3D
+    transform: str  # class name: Scattering1D, Scattering2D, HarmonicScattering3D, ...
     params: dict = field(hash=False)
     cpu_batch: tuple[int, ...] = ()
     gpu_batch: tuple[int, ...] = ()
+    peer: str = "kymatio"  # Kymatio 0.3.0, or "kymatio-main" (its development head: JTFS)
 
     @classmethod
     def from_dict(cls, d: dict) -> Workload:
         if d.get("transform") not in _DIMS:
             raise ValueError(f"workload {d.get('name')!r}: transform must be one of "
                              f"{', '.join(_DIMS)}, got {d.get('transform')!r}")
+        peer = d.get("peer", "kymatio")
+        if peer not in PEERS:
+            raise ValueError(f"workload {d.get('name')!r}: peer must be one of "
+                             f"{', '.join(PEERS)}, got {peer!r}")
         return cls(str(d["name"]), d["transform"], dict(d["params"]),
-                   tuple(int(n) for n in d["cpu_batch"]), tuple(int(n) for n in d["gpu_batch"]))
+                   tuple(int(n) for n in d["cpu_batch"]), tuple(int(n) for n in d["gpu_batch"]),
+                   peer)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "transform": self.transform, "params": self.params,
-                "cpu_batch": list(self.cpu_batch), "gpu_batch": list(self.gpu_batch)}
+        out = {"name": self.name, "transform": self.transform, "params": self.params,
+               "cpu_batch": list(self.cpu_batch), "gpu_batch": list(self.gpu_batch)}
+        if self.peer != "kymatio":
+            out["peer"] = self.peer
+        return out
 
     @property
     def ndim(self) -> int:

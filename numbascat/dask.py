@@ -88,15 +88,20 @@ def _plain(value):
 def spec_of(transform) -> TransformSpec:
     """The :class:`TransformSpec` that rebuilds ``transform`` (numpy frontend classes).
 
-    Constructor arguments are read back from the attributes of the same name; ``backend`` is
-    the chosen backend's name, so workers use the backend the client chose.
+    Constructor arguments are read back from the attributes of the same name (or, for
+    transforms that keep them, from ``_constructor_kwargs``: Kymatio main semantics, where
+    ``T`` may be 0 or 'global'); ``backend`` is the chosen backend's name, so workers use the
+    backend the client chose.
     """
     spec = getattr(transform, "_numbascat_spec", None)
     if spec is not None:
         return spec
     cls = type(transform)
-    kwargs = {}
+    given = getattr(transform, "_constructor_kwargs", None)  # arguments kept as given
+    kwargs = {name: _plain(value) for name, value in (given or {}).items()}
     for name, param in inspect.signature(cls.__init__).parameters.items():
+        if given is not None and name not in ("backend", "out_type"):
+            continue  # the transform kept its arguments (Kymatio main semantics, JTFS)
         if name == "self" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
         if name == "backend":

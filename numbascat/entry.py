@@ -10,7 +10,7 @@ import importlib.util
 
 from numbascat.frontends import FRONTENDS
 
-__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D"]
+__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequencyScattering"]
 
 
 def frontend_module(frontend: str):
@@ -54,3 +54,11 @@ class HarmonicScattering3D(metaclass=_EntryMeta):
     """``HarmonicScattering3D(J, shape, ..., frontend='numpy')``: a 3D transform."""
 
     _base_module, _base_name = "numbascat.scattering3d.transform", "HarmonicScattering3DBase"
+
+
+class TimeFrequencyScattering(metaclass=_EntryMeta):
+    """``TimeFrequencyScattering(J, J_fr, Q, shape, ..., frontend='numpy')``: joint
+    time-frequency scattering (Kymatio main) for ``frontend``."""
+
+    _base_module = "numbascat.scattering_jtfs.transform"
+    _base_name = "TimeFrequencyScatteringBase"

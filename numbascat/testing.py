@@ -85,6 +85,8 @@ class _Checker:
                 self.check_filters(d, s, k)
             self.where = f"{d}D signal {s}"
             self.check_pointwise(d, s)
+        if d == 1:
+            self.check_frequency_axis()
 
     def check_layout(self, d, s):
         b, x = self.b, self.real(_LEAD + s)
@@ -208,6 +210,37 @@ class _Checker:
                 want[:, channels] = block
             self.close("output_array/write_channels", out, want, self.dtype)
 
+    def check_frequency_axis(self):
+        """The joint time-frequency ops along axis -2 of ``(..., n, t)`` arrays."""
+        b, ref = self.b, self.ref
+        n, t = 12, 6
+        for label, x in (("real", self.real(_LEAD + (n - 3, t))),
+                         ("complex", self.cplx(_LEAD + (n - 3, t)))):
+            self.where = f"frequency axis, {label} input ({n}, {t})"
+            dtype = self.dtype if label == "real" else self.cdtype
+            xp = b.pad_zeros(b.from_numpy(x), ((0, 3), (0, 0)))
+            self.close("pad_zeros", xp, np.pad(x, [(0, 0)] * len(_LEAD) + [(0, 3), (0, 0)]),
+                       dtype)
+            xp_ref = ref.pad_zeros(self.ref_arr(x), ((0, 3), (0, 0)))
+            for fkind in ("real", "complex"):
+                f = self.real((3, n, 1)) if fkind == "real" else self.cplx((3, n, 1))
+                pf, pr = b.prepare_filters(f, self.dtype), ref.prepare_filters(f, self.dtype)
+                X, Xr = b.frequency_fft(xp, label == "real"), ref.frequency_fft(xp_ref,
+                                                                                label == "real")
+                for k in (1, 2, 4):
+                    got = b.frequency_filter(X, pf, k)
+                    want = self.np_ref(ref.frequency_filter(Xr, pr, k))
+                    self.close(f"frequency_filter({fkind} filters, k={k})", got, want,
+                               self.cdtype)
+        u = self.real(_LEAD + (n, t), positive=True)
+        phi = self.real((1, n // 2, 1))
+        pf, pr = b.prepare_filters(phi, self.dtype), ref.prepare_filters(phi, self.dtype)
+        half = self.real(_LEAD + (n // 2, t))
+        self.close("frequency_lowpass", b.frequency_lowpass(b.from_numpy(half), pf, 3),
+                   self.np_ref(ref.frequency_lowpass(self.ref_arr(half), pr, 3)), self.dtype)
+        self.close("frequency_sum", b.frequency_sum(b.from_numpy(u)),
+                   u.sum(axis=-2, keepdims=True), self.dtype)
+
     def np_ref(self, x):
         return np.asarray(self.ref.to_numpy(x))
 
@@ -218,6 +251,10 @@ _TRANSFORMS = {
     2: ("Scattering2D", {"J": 2, "shape": (16, 16), "L": 4}, (2, 16, 16)),
     3: ("HarmonicScattering3D", {"J": 1, "shape": (8, 8, 8), "L": 1}, (2, 8, 8, 8)),
 }
+#: Also compared end to end in 1D (joint time-frequency scattering, both formats).
+_JTFS = [("TimeFrequencyScattering", {"J": 3, "J_fr": 1, "Q": 2, "shape": 256}, (2, 256)),
+         ("TimeFrequencyScattering", {"J": 4, "J_fr": 2, "Q": 3, "shape": 256, "F": 2,
+                                      "format": "joint"}, (2, 256))]
 
 
 def _frontend_for(backend: Backend):
@@ -230,13 +267,21 @@ def _frontend_for(backend: Backend):
 
 
 def _check_transform(backend: Backend, d: int, dtype, rtol: float, seed: int) -> bool:
-    """Compare one small ``d``-D transform with the numpy reference; False when unavailable."""
+    """Compare small ``d``-D transforms with the numpy reference; False when unavailable."""
+    frontend = _frontend_for(backend)
+    cases = [_TRANSFORMS[d]] + (_JTFS if d == 1 else [])
+    done = False
+    for name, params, shape in cases:
+        if frontend is None or not hasattr(frontend, name):
+            continue
+        done = _compare_transform(backend, frontend, name, params, shape, dtype, rtol,
+                                  seed) or done
+    return done
+
+
+def _compare_transform(backend, frontend, name, params, shape, dtype, rtol, seed) -> bool:
     import numbascat.numpy as reference_frontend
 
-    frontend = _frontend_for(backend)
-    name, params, shape = _TRANSFORMS[d]
-    if frontend is None or not hasattr(frontend, name):
-        return False
     try:
         reference = getattr(reference_frontend, name)(backend="numpy", **params)
     except NotImplementedError:

@@ -36,7 +36,8 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["kymatio_python", "requires_kymatio", "run_kymatio", "shared_dir"]
+__all__ = ["kymatio_main_python", "kymatio_python", "requires_kymatio", "requires_kymatio_main",
+           "run_kymatio", "run_kymatio_main", "shared_dir"]
 
 RUNNER = Path(__file__).with_name("kymatio_runner.py")
 
@@ -61,11 +62,36 @@ def shared_dir() -> Path | None:
     return path if path.is_dir() else None
 
 
+def kymatio_main_python() -> str | None:
+    """The Kymatio main (0.4.0.dev0) interpreter named by NUMBASCAT_KYMATIO_MAIN_PYTHON."""
+    path = os.environ.get("NUMBASCAT_KYMATIO_MAIN_PYTHON", "").strip()
+    return path if path and Path(path).exists() else None
+
+
+requires_kymatio_main = pytest.mark.skipif(
+    kymatio_main_python() is None,
+    reason="no Kymatio main interpreter: set NUMBASCAT_KYMATIO_MAIN_PYTHON to the python of a "
+           "venv made by ../shared/tools/setup_kymatio_main_venv.sh",
+)
+
+
+def run_kymatio_main(jobs: list[dict], timeout: float = 900) -> list[dict]:
+    """:func:`run_kymatio` against Kymatio main (same job format)."""
+    python = kymatio_main_python()
+    if python is None:
+        pytest.skip("no Kymatio main interpreter (NUMBASCAT_KYMATIO_MAIN_PYTHON)")
+    return _run(python, jobs, timeout)
+
+
 def run_kymatio(jobs: list[dict], timeout: float = 900) -> list[dict]:
     """Run ``jobs`` in the Kymatio interpreter; one result dict per job (see module doc)."""
     python = kymatio_python()
     if python is None:
         pytest.skip("no Kymatio 0.3.0 interpreter (NUMBASCAT_KYMATIO_PYTHON)")
+    return _run(python, jobs, timeout)
+
+
+def _run(python: str, jobs: list[dict], timeout: float) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp, "jobs.pkl"), Path(tmp, "results.pkl")
         src.write_bytes(pickle.dumps(jobs, protocol=4))

@@ -199,3 +199,14 @@ def test_floor_kind_is_checked():
     case = bm.build_case(bm.get_workload("1d-eeg"), "numpy", "cpu")
     with pytest.raises(ValueError, match="floor must be"):
         bm.time_with_floor(case, 1, floor="hot")
+
+
+def test_jtfs_workloads_compare_with_kymatio_main():
+    workloads = bm.load_workloads()
+    for name in ("jtfs-speech", "jtfs-music", "jtfs-headline"):
+        w = workloads[name]
+        assert w.transform == "TimeFrequencyScattering" and w.ndim == 1
+        assert w.peer == "kymatio-main" and w.to_dict()["peer"] == "kymatio-main"
+    assert workloads["1d-eeg"].peer == "kymatio" and "peer" not in workloads["1d-eeg"].to_dict()
+    with pytest.raises(ValueError, match="peer must be one of"):
+        bm.Workload.from_dict(dict(workloads["jtfs-speech"].to_dict(), peer="kymatio-0.2"))

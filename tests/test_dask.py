@@ -81,3 +81,24 @@ def test_cli_dask_equals_local(cluster, tmp_path):
         np.testing.assert_array_equal(a["coefficients"], b["coefficients"])
         assert list(a["files"]) == list(b["files"]) and len(a["files"]) == 7
         assert list(a["failed"]) == list(b["failed"]) and "bad.npy" in str(b["failed"][0])
+
+
+def test_spec_round_trip_main_semantics_and_jtfs():
+    from numbascat.dask import spec_of
+    from numbascat.numpy import Scattering1D, TimeFrequencyScattering
+
+    x = np.random.default_rng(3).standard_normal((2, 512))
+    for S in (Scattering1D(5, 512, 4, T="global", compat="main", backend="numpy"),
+              Scattering1D(5, 512, 4, stride=8, out_type="list", compat="main",
+                           backend="numpy"),
+              TimeFrequencyScattering(5, 1, 4, 512, T=0, out_type="dict", backend="numpy")):
+        rebuilt = spec_of(S).build()
+        a, b = S(x), rebuilt(x)
+        if isinstance(a, dict):
+            a, b = list(a.values()), list(b.values())
+        if isinstance(a, list):
+            a = [e["coef"] if isinstance(e, dict) else e for e in a]
+            b = [e["coef"] if isinstance(e, dict) else e for e in b]
+        for u, v in zip(a if isinstance(a, list) else [a], b if isinstance(b, list) else [b],
+                        strict=True):
+            np.testing.assert_array_equal(u, v)

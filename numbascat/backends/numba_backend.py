@@ -184,6 +184,27 @@ class PreparedStack:
     def compact(self) -> bool:
         return self.data is None and self.sym is None
 
+    def dense(self) -> np.ndarray:
+        """The filters as a dense ``(F, *s)`` array (for the ops that take whole stacks, e.g.
+        the frequency-axis ops of JTFS); a compact stack is laid out again (negligible entries
+        are zeros), once."""
+        if self.data is not None:
+            return self.data
+        value = self._rows.get("dense")
+        if value is None:
+            values = self.kernel_values()[::2]
+            runs = self.support.runs
+            lengths = runs[:, 1] - runs[:, 0]
+            rows = np.repeat(np.repeat(np.arange(len(self.support.ptr) - 1),
+                                       np.diff(self.support.ptr)), lengths)
+            offsets = np.cumsum(lengths) - lengths
+            cols = np.repeat(runs[:, 0] - offsets, lengths) + np.arange(int(lengths.sum()))
+            N = _canon(self.shape[1:])[-1]
+            value = np.zeros((len(self.support.ptr) - 1, N), self._dtype)
+            value[rows, cols] = values
+            value = self._rows["dense"] = value.reshape(self.shape)
+        return value
+
     def row(self, i: int) -> PreparedStack:
         """Filter ``i`` alone, as a stack ``(1, *s)`` (cached; dense stacks only)."""
         value = self._rows.get(i)
@@ -390,6 +411,17 @@ class NumbaBackend(NumpyArrays, Backend):
 
     def multiply(self, x_hat, filters, d):
         return self.multiply_subsample(x_hat, filters, (1,) * d, d)
+
+    def _filter_array(self, filters):
+        return filters.dense() if isinstance(filters, PreparedStack) else np.asarray(filters)
+
+    @property
+    def _fft_workers(self) -> int:
+        # The frequency-axis FFTs (JTFS) use scipy along axis -2 with FFTW's thread count.
+        return max(1, int(fp.settings().threads))
+
+    def multiply_full(self, x_hat, filters, d):
+        return x_hat[(Ellipsis, None) + (slice(None),) * d] * self._filter_array(filters)
 
     def real(self, x):
         return np.ascontiguousarray(x.real)

@@ -48,6 +48,33 @@ class NumpyArrays:
     def output_array(self, shape, dtype):
         return np.empty(shape, dtype)
 
+    # Frequency-axis ops: per-axis FFTs, the reference semantics (Kymatio main's JTFS).
+    _fft_workers = 1  # the reference computes in one thread
+
+    def _filter_array(self, filters):
+        return filters
+
+    def pad_zeros(self, x, pad_widths):
+        widths = [(0, 0)] * (x.ndim - len(pad_widths)) + [tuple(p) for p in pad_widths]
+        return np.pad(x, widths)
+
+    def frequency_fft(self, x, real_input):
+        return scipy.fft.fft(x, axis=-2, workers=self._fft_workers)
+
+    def frequency_filter(self, x_hat, filters, k):
+        f = self._filter_array(filters)
+        Y = x_hat[..., None, :, :] * f
+        if k > 1:
+            Y = Y.reshape(Y.shape[:-2] + (k, Y.shape[-2] // k, Y.shape[-1])).mean(axis=-3)
+        return scipy.fft.ifft(Y, axis=-2, overwrite_x=True, workers=self._fft_workers)
+
+    def frequency_lowpass(self, u, phi, k):
+        y = self.frequency_filter(self.frequency_fft(u, True), phi, k)
+        return np.ascontiguousarray(y[..., 0, :, :].real)
+
+    def frequency_sum(self, u):
+        return u.sum(axis=-2, keepdims=True)
+
     def write_channels(self, out, block, channels):
         first = channels[0] if channels else 0
         if list(channels) == list(range(first, first + len(channels))):

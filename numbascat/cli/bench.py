@@ -46,6 +46,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--vs-kymatio", metavar="PYTHON", default=None,
                    help="also time Kymatio 0.3 (numpy and torch frontends; with --scale, "
                         "those of --kymatio-frontends) with this interpreter")
+    p.add_argument("--vs-kymatio-main", metavar="PYTHON", default=None,
+                   help="the interpreter with Kymatio main (0.4.0.dev0) for the workloads whose "
+                        "peer is kymatio-main (JTFS); without it they run without Kymatio")
     p.add_argument("--rounds", type=int, default=3, metavar="R",
                    help="alternating rounds with --vs-kymatio (default 3)")
     p.add_argument("--floor", choices=("warm", "cold"), default="warm",
@@ -250,20 +253,23 @@ def run(args) -> int:
     if not engines:
         raise RuntimeError("no backend available to benchmark here (see `numbascat backends`)")
     python = args.vs_kymatio
-    if python is not None and not (Path(python).is_file() and os.access(python, os.X_OK)):
-        raise ValueError(f"--vs-kymatio must be the path of a Python interpreter with Kymatio "
-                         f"0.3 installed, got {python!r} (not an executable file)")
+    main_python = getattr(args, "vs_kymatio_main", None)
+    for flag, value in (("--vs-kymatio", python), ("--vs-kymatio-main", main_python)):
+        if value is not None and not (Path(value).is_file() and os.access(value, os.X_OK)):
+            raise ValueError(f"{flag} must be the path of a Python interpreter with Kymatio "
+                             f"installed, got {value!r} (not an executable file)")
 
     rows = []
     for workload in workloads:
-        if python is None:
+        peer_python = main_python if workload.peer == "kymatio-main" else python
+        if peer_python is None:
             for engine in engines:
                 _progress(f"{workload.name}: {engine}")
                 rows.append(_measure_in_process(workload, engine, args.batch, args.repeat,
                                                 args.floor))
         else:
             rows += _measure_side_by_side(workload, engines, args.batch, args.repeat,
-                                          args.rounds, python, args.floor)
+                                          args.rounds, peer_python, args.floor)
     if args.json:
         text = json.dumps(rows, indent=2)
         if args.json == "-":
@@ -271,12 +277,14 @@ def run(args) -> int:
         else:
             Path(args.json).write_text(text + "\n")
     if args.json != "-":
-        how = (f"median of {args.rounds} process rounds x {args.repeat} calls" if python
+        side = python or main_python
+        how = (f"median of {args.rounds} process rounds x {args.repeat} calls" if side
                else f"median of {args.repeat} calls after one warm-up")
         print(f"numbascat {__version__} bench: {how}; {args.floor} FFT floor; "
               f"{os.cpu_count()} CPUs. Timings vary with machine load; compare runs made on a "
               f"quiet machine.")
-        if python:
-            print("ratio: Kymatio's median / numbascat's (above 1: numbascat is faster).")
-        print(render(rows, python is not None))
+        if side:
+            print("ratio: Kymatio's median / numbascat's (above 1: numbascat is faster; "
+                  "kymatio-main workloads against Kymatio main).")
+        print(render(rows, side is not None))
     return 1 if any(r["note"].startswith(("error", "failed")) for r in rows) else 0

@@ -4,7 +4,8 @@
   frequency with their Littlewood-Paley sum; ``--dim 2``: a grid of 2D filters.
 - ``numbascat plot scattering INPUT -o scat.png``: INPUT is a result of ``numbascat scatter``
   (first file and channel, or ``--index``/``--channel``) or an input file that is scattered
-  first with the transform options given.
+  first with the transform options given. ``--transform jtfs`` (or a JTFS result in the
+  'joint' format): frequency x time panels per (second-order, frequential) wavelet pair.
 """
 from __future__ import annotations
 
@@ -83,7 +84,8 @@ def _load_result(path: str, index: int, channel: int):
         if not 0 <= channel < coefs.shape[0]:
             raise ValueError(f"--channel must be in [0, {coefs.shape[0]}); got {channel}")
         meta = {k[5:]: z[k] for k in z.files if k.startswith("meta_")}
-    dim = {"Scattering1D": 1, "Scattering2D": 2}.get(params["transform"].rsplit(":")[-1], 3)
+    dim = {"Scattering1D": 1, "Scattering2D": 2, "TimeFrequencyScattering": "jtfs"}.get(
+        params["transform"].rsplit(":")[-1], 3)
     return coefs[channel], meta, dim, name
 
 
@@ -100,9 +102,13 @@ def _scatter_input(args):
     data, _ = load(args.input, opts, None)
     if not 0 <= args.channel < data.shape[0]:
         raise ValueError(f"--channel must be in [0, {data.shape[0]}); got {args.channel}")
+    if getattr(args, "transform", "scattering") == "jtfs":
+        args.format = "joint"  # the panels need the joint layout
     S = get_transform(recipe_from_args(args, dim).spec(lay.signal))
     meta = S.meta()
     meta["key"] = [str(k) for k in meta["key"]]
+    if getattr(args, "transform", "scattering") == "jtfs":
+        dim = "jtfs"
     return S(data[args.channel]), meta, dim, args.input
 
 
@@ -115,7 +121,8 @@ def run_scattering(args) -> int:
         loaded = _load_result(args.input, args.index, args.channel)
     coefs, meta, dim, name = loaded or _scatter_input(args)
     title = Path(name).name
-    draw = {1: plot_draw.scattering_1d, 2: plot_draw.scattering_2d, 3: plot_draw.scattering_3d}
+    draw = {1: plot_draw.scattering_1d, 2: plot_draw.scattering_2d, 3: plot_draw.scattering_3d,
+            "jtfs": plot_draw.scattering_jtfs}
     fig = draw[dim](np.asarray(coefs), meta, title)
     plot_draw.save(fig, args.output)
     print(f"wrote {args.output}", file=sys.stdout)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["filters_1d", "filters_2d", "new_figure", "save", "scattering_1d", "scattering_2d",
-           "scattering_3d"]
+           "scattering_3d", "scattering_jtfs"]
 
 
 def new_figure(width: float, height: float):
@@ -199,4 +199,37 @@ def scattering_3d(coefs: np.ndarray, meta: dict, title: str):
         ax.set_title(f"order {o} (log10, first integral power)", fontsize=9)
         fig.colorbar(im, ax=ax)
     fig.suptitle(title)
+    return fig
+
+
+def scattering_jtfs(coefs: np.ndarray, meta: dict, title: str):
+    """Joint time-frequency scattering in the 'joint' format ``(C, rows, t)``: one
+    frequency x time panel per path, a row of panels per second-order wavelet (first order on
+    top), a column per frequential wavelet ``n_fr`` (spin 0, then up, then down)."""
+    import ast
+
+    if coefs.ndim != 3:
+        raise ValueError(f"JTFS plots need the 'joint' format (channels, rows, time); got "
+                         f"coefficients of shape {coefs.shape}: scatter with --format joint")
+    keys = [k if isinstance(k, tuple) else ast.literal_eval(str(k)) for k in meta["key"]]
+    keys = [k for k in keys if k != ()][-coefs.shape[0]:]  # Kymatio-style meta has () first
+    groups = sorted({k[0] if len(k) == 2 else -1 for k in keys})
+    n_cols = 1 + max(k[-1] for k in keys)
+    fig = new_figure(1.6 * n_cols + 1, 1.1 * len(groups) + 1)
+    axes = np.atleast_2d(fig.subplots(len(groups), n_cols, squeeze=False))
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for c, key in enumerate(keys):
+        r, col = groups.index(key[0] if len(key) == 2 else -1), key[-1]
+        ax = axes[r, col]
+        ax.set_axis_on()
+        ax.imshow(_log(coefs[c]), aspect="auto", origin="lower", cmap="magma")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if r == 0 or (r == 1 and col > (n_cols - 1) // 2):
+            ax.set_title(f"n_fr={col}", fontsize=7)
+        if col == 0:
+            ax.set_ylabel("order 1" if groups[r] < 0 else f"n2={groups[r]}", fontsize=7)
+    fig.suptitle(f"{title}: joint time-frequency scattering (log), rows = first-order index "
+                 f"(frequency), columns = time", fontsize=9)
     return fig

@@ -84,6 +84,13 @@ def add_transform_arguments(t) -> None:
                    help="3D integral powers (default 0.5 1 2)")
     t.add_argument("--backend", help="compute backend (see `numbascat backends`)")
     t.add_argument("--precision", choices=("single", "double"), default="single")
+    t.add_argument("--transform", choices=("scattering", "jtfs"), default="scattering",
+                   help="jtfs: joint time-frequency scattering (1D, Kymatio main's "
+                        "TimeFrequencyScattering)")
+    t.add_argument("--J-fr", type=int, dest="J_fr", help="jtfs: frequential scales (default 2)")
+    t.add_argument("--Q-fr", type=int, dest="Q_fr", help="jtfs: frequential wavelets per octave")
+    t.add_argument("--F", help="jtfs: frequential averaging (an integer, 0 or global)")
+    t.add_argument("--format", choices=("time", "joint"), help="jtfs: output format")
 
 
 def recipe_from_args(args, dim: int) -> Recipe:
@@ -94,6 +101,12 @@ def recipe_from_args(args, dim: int) -> Recipe:
                              f"inputs are {dim}D")
     if args.L is not None and dim == 1:
         raise ValueError("--L applies to --dim 2 and 3 only; the inputs are 1D")
+    jtfs = getattr(args, "transform", "scattering") == "jtfs"
+    if jtfs:
+        return _jtfs_recipe(args, dim)
+    for name in ("J_fr", "Q_fr", "F", "format"):
+        if getattr(args, name, None) is not None:
+            raise ValueError(f"--{name.replace('_', '-')} applies to --transform jtfs only")
     kwargs: dict = {"max_order": args.max_order}
     if args.backend:
         kwargs["backend"] = args.backend
@@ -117,6 +130,34 @@ def recipe_from_args(args, dim: int) -> Recipe:
     if getattr(args, "batch_size", 1) < 1:
         raise ValueError(f"--batch-size must be >= 1; got {args.batch_size}")
     return Recipe(dim, args.J, tuple(sorted(kwargs.items())))
+
+
+def _jtfs_recipe(args, dim: int) -> Recipe:
+    if dim != 1:
+        raise ValueError(f"--transform jtfs scatters 1D signals; the inputs are {dim}D")
+    for name in ("L", "sigma_0", "integral_powers"):
+        if getattr(args, name) is not None:
+            raise ValueError(f"--{name.replace('_', '-')} does not apply to --transform jtfs")
+    if args.max_order != 2:
+        raise ValueError("--max-order does not apply to --transform jtfs (always order 2)")
+    kwargs: dict = {"J_fr": 2 if args.J_fr is None else args.J_fr, "Q": 1}
+    if args.Q is not None:
+        try:
+            q = tuple(int(v) for v in str(args.Q).split(","))
+        except ValueError:
+            raise ValueError(f"--Q must be an integer or Q1,Q2; got {args.Q!r}") from None
+        kwargs["Q"] = q[0] if len(q) == 1 else q
+    for name in ("T", "Q_fr", "format", "backend"):
+        if getattr(args, name) is not None:
+            kwargs[name] = getattr(args, name)
+    if args.F is not None:
+        try:
+            kwargs["F"] = args.F if args.F == "global" else int(args.F)
+        except ValueError:
+            raise ValueError(f"--F must be an integer, 0 or global; got {args.F!r}") from None
+    if getattr(args, "batch_size", 1) < 1:
+        raise ValueError(f"--batch-size must be >= 1; got {args.batch_size}")
+    return Recipe(dim, args.J, tuple(sorted(kwargs.items())), "jtfs")
 
 
 def _options(args, dim: int) -> LoadOptions:

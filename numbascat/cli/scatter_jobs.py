@@ -21,6 +21,7 @@ __all__ = ["BatchResult", "Recipe", "dask_executor", "local_executor", "process_
 TRANSFORM_CLASSES = {1: "numbascat.numpy:Scattering1D", 2: "numbascat.numpy:Scattering2D",
                      3: "numbascat.numpy:HarmonicScattering3D"}
 DEFAULT_J = {1: 6, 2: 2, 3: 2}
+JTFS_CLASS = "numbascat.numpy:TimeFrequencyScattering"
 
 
 @dataclass(frozen=True)
@@ -33,14 +34,15 @@ class Recipe:
     dim: int
     J: int | None
     kwargs: tuple[tuple[str, object], ...]
+    transform: str = "scattering"  # or "jtfs": joint time-frequency scattering (1D)
 
     def spec(self, shape: tuple[int, ...]) -> TransformSpec:
         J = self.J
         if J is None:
             J = max(1, min(DEFAULT_J[self.dim], int(math.log2(min(shape)))))
         sig = shape[0] if self.dim == 1 else tuple(shape)
-        return TransformSpec.make(TRANSFORM_CLASSES[self.dim], J=J, shape=sig,
-                                  **dict(self.kwargs))
+        target = JTFS_CLASS if self.transform == "jtfs" else TRANSFORM_CLASSES[self.dim]
+        return TransformSpec.make(target, J=J, shape=sig, **dict(self.kwargs))
 
 
 @dataclass

@@ -52,6 +52,9 @@ def meta_arrays(transform) -> dict[str, np.ndarray]:
                              and not np.isscalar(value[0])):
             out[f"meta_{name}"] = np.array([str(tuple(v)) if isinstance(v, tuple | list)
                                             else str(v) for v in value])
+        elif isinstance(value, np.ndarray) and value.dtype == object:
+            # e.g. JTFS 'joint' meta['n'] holds ranges: strings keep the file pickle-free
+            out[f"meta_{name}"] = np.vectorize(str, otypes=[str])(value)
         else:
             out[f"meta_{name}"] = np.asarray(value)
     return out

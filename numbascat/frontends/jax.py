@@ -21,8 +21,10 @@ from numbascat.frontends.numpy import as_real_array
 from numbascat.scattering1d.transform import Scattering1DBase
 from numbascat.scattering2d.transform import Scattering2DBase
 from numbascat.scattering3d.transform import HarmonicScattering3DBase
+from numbascat.scattering_jtfs.transform import TimeFrequencyScatteringBase
 
 __all__ = ["HarmonicScattering3D", "JaxFrontend", "Scattering1D", "Scattering2D",
+           "TimeFrequencyScattering",
            "as_real_jax"]
 
 
@@ -85,3 +87,7 @@ class Scattering2D(JaxFrontend, Scattering2DBase):
 @_register_static_pytree
 class HarmonicScattering3D(JaxFrontend, HarmonicScattering3DBase):
     __doc__ = HarmonicScattering3DBase.__doc__
+
+
+class TimeFrequencyScattering(JaxFrontend, TimeFrequencyScatteringBase):
+    __doc__ = TimeFrequencyScatteringBase.__doc__

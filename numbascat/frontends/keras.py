@@ -28,8 +28,9 @@ import numpy as np
 from numbascat.frontends.numpy import as_real_array
 from numbascat.scattering1d.transform import Scattering1DBase
 from numbascat.scattering2d.transform import Scattering2DBase
+from numbascat.scattering_jtfs.transform import TimeFrequencyScatteringBase
 
-__all__ = ["KerasFrontend", "Scattering1D", "Scattering2D"]
+__all__ = ["KerasFrontend", "Scattering1D", "Scattering2D", "TimeFrequencyScattering"]
 
 #: Keras backend -> numbascat frontend module computing on that backend's tensors.
 KERAS_BACKENDS = {
@@ -168,3 +169,29 @@ class Scattering1D(KerasFrontend, Scattering1DBase):
     def _transform_kwargs(self, signal_shape):
         return {"J": self.J, "shape": signal_shape, "Q": self.Q, "T": self.T,
                 "max_order": self.max_order, "oversampling": self.oversampling}
+
+
+@keras.saving.register_keras_serializable(package="numbascat")
+class TimeFrequencyScattering(KerasFrontend, TimeFrequencyScatteringBase):
+    """Joint time-frequency scattering layer: ``(batch, ..., N)`` -> ``(batch, ..., C, t)``
+    ('time') or ``(batch, ..., C, rows, t)`` ('joint'). Kymatio main has no Keras JTFS.
+
+    Parameters as :class:`numbascat.numpy.TimeFrequencyScattering` without ``shape`` (read at
+    build) and with ``out_type='array'``.
+    """
+
+    config_keys = ("J", "J_fr", "Q", "T", "stride", "Q_fr", "F", "stride_fr", "format")
+    # Plain attributes here (the transform base has read-only properties of these names).
+    stride = stride_fr = None
+
+    def __init__(self, J, J_fr, Q, T=None, stride=None, Q_fr=1, F=None, stride_fr=None,
+                 format="time", **kwargs):
+        KerasFrontend.__init__(self, **kwargs)
+        self.J, self.J_fr, self.T, self.stride = J, J_fr, T, stride
+        self.Q_fr, self.F, self.stride_fr, self.format = Q_fr, F, stride_fr, format
+        self.Q = tuple(Q) if isinstance(Q, list) else Q
+
+    def _transform_kwargs(self, signal_shape):
+        return {"J": self.J, "J_fr": self.J_fr, "Q": self.Q, "shape": signal_shape,
+                "T": self.T, "stride": self.stride, "Q_fr": self.Q_fr, "F": self.F,
+                "stride_fr": self.stride_fr, "format": self.format}

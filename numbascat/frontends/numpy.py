@@ -17,9 +17,10 @@ import numpy as np
 from numbascat.scattering1d.transform import Scattering1DBase
 from numbascat.scattering2d.transform import Scattering2DBase
 from numbascat.scattering3d.transform import HarmonicScattering3DBase
+from numbascat.scattering_jtfs.transform import TimeFrequencyScatteringBase
 
 __all__ = ["HarmonicScattering3D", "NumpyFrontend", "Scattering1D", "Scattering2D",
-           "as_real_array", "map_output_arrays"]
+           "TimeFrequencyScattering", "as_real_array", "map_output_arrays"]
 
 
 def as_real_array(x, name: str = "x") -> np.ndarray:
@@ -93,3 +94,7 @@ class Scattering2D(NumpyFrontend, Scattering2DBase):
 
 class HarmonicScattering3D(NumpyFrontend, HarmonicScattering3DBase):
     __doc__ = HarmonicScattering3DBase.__doc__
+
+
+class TimeFrequencyScattering(NumpyFrontend, TimeFrequencyScatteringBase):
+    __doc__ = TimeFrequencyScatteringBase.__doc__

@@ -30,8 +30,10 @@ from numbascat.frontends import numpy as numpy_frontend
 from numbascat.scattering1d.transform import Scattering1DBase
 from numbascat.scattering2d.transform import Scattering2DBase
 from numbascat.scattering3d.transform import HarmonicScattering3DBase
+from numbascat.scattering_jtfs.transform import TimeFrequencyScatteringBase
 
-__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "SklearnFrontend"]
+__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "SklearnFrontend",
+           "TimeFrequencyScattering"]
 
 # Attributes of the dimension base that live on the inner transform (used by its properties,
 # e.g. ``padded_shape``); everything else missing is a genuine AttributeError.
@@ -176,12 +178,13 @@ class Scattering1D(SklearnFrontend, Scattering1DBase):
     """
 
     _numpy_class = numpy_frontend.Scattering1D
+    stride = None  # a plain attribute here (the transform base has a read-only property)
 
     def __init__(self, J, shape, Q=1, T=None, max_order=2, average=None,
-                 oversampling=0, backend=None):
+                 oversampling=0, backend=None, *, stride=None, compat="0.3"):
         self.J, self.shape, self.Q, self.T = J, shape, Q, T
         self.max_order, self.average, self.oversampling = max_order, average, oversampling
-        self.backend = backend
+        self.backend, self.stride, self.compat = backend, stride, compat
 
 
 class Scattering2D(SklearnFrontend, Scattering2DBase):
@@ -212,3 +215,22 @@ class HarmonicScattering3D(SklearnFrontend, HarmonicScattering3DBase):
         self.max_order, self.rotation_covariant = max_order, rotation_covariant
         self.method, self.points, self.integral_powers = method, points, integral_powers
         self.backend = backend
+
+
+class TimeFrequencyScattering(SklearnFrontend, TimeFrequencyScatteringBase):
+    """Joint time-frequency scattering as a sklearn transformer: ``X (n_samples, N) ->
+    (n_samples, n_out)`` (format 'time' or 'joint', raveled per sample).
+
+    Parameters as :class:`numbascat.numpy.TimeFrequencyScattering` (``out_type`` is fixed to
+    'array').
+    """
+
+    _numpy_class = numpy_frontend.TimeFrequencyScattering
+    # Plain attributes here (the transform base has read-only properties of these names).
+    stride = stride_fr = None
+
+    def __init__(self, J, J_fr, Q, shape, T=None, stride=None, Q_fr=1, F=None, stride_fr=None,
+                 format="time", backend=None):
+        self.J, self.J_fr, self.Q, self.shape, self.T = J, J_fr, Q, shape, T
+        self.stride, self.Q_fr, self.F, self.stride_fr = stride, Q_fr, F, stride_fr
+        self.format, self.backend = format, backend

@@ -17,9 +17,11 @@ from numbascat.frontends.numpy import as_real_array, map_output_arrays
 from numbascat.scattering1d.transform import Scattering1DBase
 from numbascat.scattering2d.transform import Scattering2DBase
 from numbascat.scattering3d.transform import HarmonicScattering3DBase
+from numbascat.scattering_jtfs.transform import TimeFrequencyScatteringBase
 from numbascat.transform import ScatteringTransform
 
 __all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TensorFlowFrontend",
+           "TimeFrequencyScattering",
            "as_real_tensor"]
 
 
@@ -110,3 +112,7 @@ class Scattering2D(TensorFlowFrontend, Scattering2DBase):
 class HarmonicScattering3D(TensorFlowFrontend, HarmonicScattering3DBase):
     __doc__ = HarmonicScattering3DBase.__doc__
 
+
+
+class TimeFrequencyScattering(TensorFlowFrontend, TimeFrequencyScatteringBase):
+    __doc__ = TimeFrequencyScatteringBase.__doc__

@@ -31,9 +31,11 @@ from numbascat.frontends.numpy import map_output_arrays
 from numbascat.scattering1d.transform import Scattering1DBase
 from numbascat.scattering2d.transform import Scattering2DBase
 from numbascat.scattering3d.transform import HarmonicScattering3DBase
+from numbascat.scattering_jtfs.transform import TimeFrequencyScatteringBase
 from numbascat.transform import ScatteringTransform
 
-__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TorchFrontend",
+__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequencyScattering",
+           "TorchFrontend",
            "as_real_tensor"]
 
 _NOT_PICKLED = ("_prepared_lock", "_buffer_cache")
@@ -217,3 +219,7 @@ class Scattering1D(TorchFrontend, Scattering1DBase):
 
 class HarmonicScattering3D(TorchFrontend, HarmonicScattering3DBase):
     __doc__ = HarmonicScattering3DBase.__doc__
+
+
+class TimeFrequencyScattering(TorchFrontend, TimeFrequencyScatteringBase):
+    __doc__ = TimeFrequencyScatteringBase.__doc__

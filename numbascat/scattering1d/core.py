@@ -55,6 +55,8 @@ class Plan1D:
     paths: tuple[tuple[int, ...], ...]  # output order: (), (n1,), (n1, n2) with j2 > j1
     groups1: tuple[tuple[int, int, int], ...]  # runs (j1, start, stop) of equal j1 in psi1
     groups2: tuple[tuple[int, int, int], ...]  # the same for psi2
+    #: Kymatio main's T='global': unaveraged coefficients summed over the padded time axis.
+    global_sum: bool = False
 
     @property
     def channel(self) -> dict[tuple[int, ...], int]:
@@ -73,7 +75,8 @@ class Plan1D:
         return max(self.log2_T - k - self.oversampling, 0)
 
 
-def make_plan(params, j1, j2, psi2_first, oversampling: int, max_order: int) -> Plan1D:
+def make_plan(params, j1, j2, psi2_first, oversampling: int, max_order: int,
+              global_sum: bool = False) -> Plan1D:
     """The plan of validated ``params``; ``j1``, ``j2``: scales of psi1 and psi2 (sequences of
     ints; pass Python ints when tracing, numpy arrays become tensors under ``torch.compile``)."""
     j1, j2 = tuple(int(v) for v in j1), tuple(int(v) for v in j2)
@@ -83,7 +86,7 @@ def make_plan(params, j1, j2, psi2_first, oversampling: int, max_order: int) -> 
     return Plan1D(params.N, params.N_pad, params.pad_left, params.pad_right, params.log2_T,
                   params.average, max_order, oversampling, j1, j2,
                   {int(k): int(v) for k, v in psi2_first.items()}, params.ind_start,
-                  params.ind_end, tuple(paths), _runs(j1), _runs(j2))
+                  params.ind_end, tuple(paths), _runs(j1), _runs(j2), global_sum)
 
 
 def scattering1d(x, backend: Backend, filters, plan: Plan1D,
@@ -118,6 +121,8 @@ def scattering1d(x, backend: Backend, filters, plan: Plan1D,
         paths.append(block_paths)
 
     def unpad(u, k):
+        if plan.global_sum:
+            return backend.sum_powers(u, (1.0,), d)
         return backend.crop(u, (plan.ind_start[k],), (plan.ind_end[k],))
 
     def low(u_hat, k):
@@ -129,7 +134,7 @@ def scattering1d(x, backend: Backend, filters, plan: Plan1D,
 
     U0 = backend.pad(x, ((plan.pad_left, plan.pad_right),))
     U0_hat = backend.rfft(U0, d)
-    emit(low(U0_hat, 0) if avg else x, [()])
+    emit(low(U0_hat, 0) if avg else unpad(U0, 0) if plan.global_sum else x, [()])
 
     for j1, a, b in plan.groups1:
         k1 = plan.k1(j1)

@@ -11,12 +11,13 @@ from numbascat.prepared import LOWPASS, WAVELET
 from numbascat.scattering1d import params as P
 from numbascat.scattering1d.core import DEFAULT_BLOCK_BYTES, make_plan, scattering1d
 from numbascat.scattering1d.filter_bank import filter_bank_1d, layout
+from numbascat.scattering1d.main_mode import MainSemantics
 from numbascat.transform import ScatteringTransform
 
 __all__ = ["Scattering1DBase"]
 
 
-class Scattering1DBase(ScatteringTransform):
+class Scattering1DBase(MainSemantics, ScatteringTransform):
     """1D Morlet scattering transform (Kymatio 0.3 ``Scattering1D``).
 
     Parameters
@@ -40,6 +41,15 @@ class Scattering1DBase(ScatteringTransform):
         keys ``()``, ``(n1,)``, ``(n1, n2)``. ``'list'``: dicts ``{'coef', 'j', 'n'}``.
     backend : str or Backend, optional
         Compute backend; see :func:`numbascat.config.resolve_backend` for the default.
+    stride : power of two, optional (keyword, ``compat='main'`` only)
+        Kymatio main's output subsampling (``2^log2(T)`` by default), checked at call time.
+    compat : '0.3' (default) or 'main' (keyword)
+        ``'main'`` gives Kymatio main's (0.4.0.dev0) semantics: no ``average`` (``T=0`` is
+        unaveraged, ``T='global'`` a sum over the padded time axis), ``stride``, deprecated
+        ``oversampling`` mapped to a stride, main's messages, ``max_order >= 2`` meaning 2,
+        'dict' output in depth-first order, 'list' entries with an ``'order'`` key, and main's
+        normalisation: lower-resolution filters are period *sums*, so coefficients differ from
+        0.3.0's by powers of two (main spec §1.7).
 
     Notes
     -----
@@ -50,7 +60,10 @@ class Scattering1DBase(ScatteringTransform):
     signal_ndim = 1
 
     def __init__(self, J, shape, Q=1, T=None, max_order=2, average=None, oversampling=0,
-                 out_type="array", backend=None):
+                 out_type="array", backend=None, *, stride=None, compat="0.3"):
+        if self._init_compat(compat, stride, average):
+            self._init_main(J, shape, Q, T, stride, max_order, oversampling, out_type, backend)
+            return
         if average is not None:
             warnings.warn("The average option is deprecated and will be removed in v0.4. For "
                           "average=True, set T=None for default averaging or T>=1 for custom "
@@ -103,11 +116,15 @@ class Scattering1DBase(ScatteringTransform):
         K2, first = self._psi2_layout()
         K_phi = min(max(int(self._j1.max(initial=0)), int(self._j2.max(initial=0))), p.log2_T,
                     p.J_pad)
-        rows = {"psi1": ("psi1", 0, 0, len(self._j1))}
+        if self._is_main:
+            K_phi = self._main_phi_levels()
+        # Kymatio main periodises by summing (0.3.0: the mean): level k is scaled by 2^k (exact).
+        scale = (lambda k: 2.0 ** k) if self._is_main else (lambda k: 1.0)
+        rows = {"psi1": ("psi1", 0, 0, len(self._j1), 1.0)}
         for k, row in first.items():
-            rows[f"psi2_r{k}"] = ("psi2", k, row, len(K2) - row)
+            rows[f"psi2_r{k}"] = ("psi2", k, row, len(K2) - row, scale(k))
         for k in range(K_phi + 1):
-            rows[f"phi_r{k}"] = ("phi", k, 0, 1)
+            rows[f"phi_r{k}"] = ("phi", k, 0, 1, scale(k))
         return rows
 
     def _stacks(self):
@@ -119,8 +136,8 @@ class Scattering1DBase(ScatteringTransform):
         if self._dense is not None:
             return self._dense
         bank, N_pad = self._bank, self._params.N_pad
-        stacks = {key: layout(bank, name, N_pad, k, np.arange(row, row + count))
-                  for key, (name, k, row, count) in self._stack_rows().items()}
+        stacks = {key: _scaled(layout(bank, name, N_pad, k, np.arange(row, row + count)), f)
+                  for key, (name, k, row, count, f) in self._stack_rows().items()}
         for v in stacks.values():
             v.flags.writeable = False
         self._dense = stacks
@@ -158,9 +175,9 @@ class Scattering1DBase(ScatteringTransform):
         the dense bank (for N_pad = 2^20 and Q = 8, about a gigabyte in float64)."""
         bank, N_pad = self._bank, self._params.N_pad
 
-        def lazy(name, k, row, count):
+        def lazy(name, k, row, count, factor):
             def make_rows(a, b):
-                return layout(bank, name, N_pad, k, np.arange(row + a, row + b))
+                return _scaled(layout(bank, name, N_pad, k, np.arange(row + a, row + b)), factor)
             return LazyFilterStack((count, N_pad >> k), np.float64, make_rows)
 
         return {key: (lazy(*spec), LOWPASS if key.startswith("phi") else WAVELET)
@@ -192,6 +209,8 @@ class Scattering1DBase(ScatteringTransform):
         """Number of coefficients C; with ``detail=True`` the list ``[1, n1, n2]`` per order."""
         sizes = [len(p) for p in self._paths(self.max_order)]
         per_order = [sizes.count(o) for o in range(min(self.max_order, 2) + 1)]
+        if detail and self._is_main:
+            return tuple(per_order)  # Kymatio main returns a tuple
         return per_order if detail else sum(per_order)
 
     def meta(self) -> dict:
@@ -214,7 +233,7 @@ class Scattering1DBase(ScatteringTransform):
             for name in ("xi", "sigma", "j"):
                 out[name][rows, order - 1] = self._bank[f"{fam}_{name}"][idx]
         out["key"] = paths
-        return out
+        return self._main_meta(out) if self._is_main else out
 
     # ------------------------------------------------------------------ forward
     def _plan(self, oversampling: int):
@@ -239,6 +258,8 @@ class Scattering1DBase(ScatteringTransform):
                            factor=self.backend.memory_factor)
 
     def _check_input_shape(self, shape):
+        if self._is_main:
+            self._check_call_main(shape)
         if len(shape) < 1:
             raise ValueError("Input tensor x should have at least one axis, got 0")
         if shape[-1] != self.N:
@@ -249,6 +270,8 @@ class Scattering1DBase(ScatteringTransform):
                                f"given to Scattering1D); got input of shape {tuple(shape)}")
 
     def _scatter(self, x, batch_shape, block_bytes=None):
+        if self._is_main:
+            return self._scatter_main(x, batch_shape, block_bytes)
         if self.max_order not in (1, 2):
             raise ValueError(f"max_order must be 1 or 2; got {self.max_order!r}")
         oversampling = P.check_runtime(self.out_type, self.average, self.oversampling)
@@ -276,3 +299,10 @@ class Scattering1DBase(ScatteringTransform):
 
     def _family_j(self, order_index: int):
         return self._j1_py if order_index == 0 else self._j2_py
+
+
+def _scaled(stack: np.ndarray, factor: float) -> np.ndarray:
+    """``stack * factor`` (a power of two: exact), in place; the stack itself when 1."""
+    if factor != 1.0:
+        stack *= factor
+    return stack

@@ -116,6 +116,27 @@ class JaxBackend(Backend):
         z = self.ifft(x_hat, d)
         return _safe_sqrt(jnp.sum(jnp.real(z) ** 2 + jnp.imag(z) ** 2, axis=axis))
 
+    # ------------------------------------------------------------------ frequency axis (JTFS)
+    def pad_zeros(self, x, pad_widths):
+        widths = [(0, 0)] * (x.ndim - len(pad_widths)) + [tuple(p) for p in pad_widths]
+        return jnp.pad(x, widths)
+
+    def frequency_fft(self, x, real_input):
+        return jnp.fft.fft(x, axis=-2)
+
+    def frequency_filter(self, x_hat, filters, k):
+        Y = jnp.expand_dims(x_hat, -3) * filters
+        if k > 1:
+            Y = jnp.mean(jnp.reshape(Y, Y.shape[:-2] + (k, Y.shape[-2] // k, Y.shape[-1])),
+                         axis=-3)
+        return jnp.fft.ifft(Y, axis=-2)
+
+    def frequency_lowpass(self, u, phi, k):
+        return jnp.real(self.frequency_filter(self.frequency_fft(u, True), phi, k)[..., 0, :, :])
+
+    def frequency_sum(self, u):
+        return jnp.sum(u, axis=-2, keepdims=True)
+
     # ------------------------------------------------------------------ host transfers
     def to_numpy(self, x):
         return np.asarray(x)

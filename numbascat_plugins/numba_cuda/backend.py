@@ -250,6 +250,16 @@ class NumbaCudaBackend(Backend):
     def multiply(self, x_hat, filters, d):
         return self.multiply_subsample(x_hat, filters, (1,) * d, d)
 
+    def multiply_full(self, x_hat, filters, d):
+        filt = self._check_filters(filters, d)
+        data = filt.data.reshape(filt.shape)
+        return self._dev(x_hat, "x_hat")[(Ellipsis, None) + (slice(None),) * d] * data
+
+    def pad_zeros(self, x, pad_widths):
+        X = self._dev(x)
+        widths = [(0, 0)] * (X.ndim - len(pad_widths)) + [tuple(p) for p in pad_widths]
+        return self.provider.xp.pad(X, widths)
+
     def lowpass_irfft(self, x_hat, phi, k, d, s):
         """Half spectrum ``(..., *half(s))`` -> real ``(..., *(s // k))`` (see Backend)."""
         filt = self._check_filters(phi, d)

@@ -168,6 +168,15 @@ class TensorFlowBackend(Backend):
                               axis=axis)
         return _safe_sqrt(power)
 
+    # ------------------------------------------------------------------ frequency axis (JTFS)
+    def pad_zeros(self, x, pad_widths):
+        paddings = [[0, 0]] * (x.shape.rank - len(pad_widths)) + [[int(a), int(b)]
+                                                                   for a, b in pad_widths]
+        return tf.pad(x, paddings)
+
+    def frequency_sum(self, u):
+        return tf.reduce_sum(u, axis=-2, keepdims=True)
+
     # ------------------------------------------------------------------ host transfers
     def to_numpy(self, x):
         return x.numpy()

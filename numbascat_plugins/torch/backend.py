@@ -243,6 +243,31 @@ class TorchBackend(Backend):
             return quadrature_into(x_hat, d, axis, halve)
         return quadrature(torch.fft.ifftn(x_hat, dim=axes(d)), axis)
 
+    # ------------------------------------------------------------------ frequency axis (JTFS)
+    def pad_zeros(self, x, pad_widths):
+        flat = []
+        for before, after in reversed(pad_widths):
+            flat += [int(before), int(after)]
+        if x.is_complex():  # F.pad's constant mode: pad the real view's axes instead
+            return torch.view_as_complex(torch.nn.functional.pad(
+                torch.view_as_real(x), [0, 0] + flat))
+        return torch.nn.functional.pad(x, flat)
+
+    def frequency_fft(self, x, real_input):
+        return torch.fft.fft(x, dim=-2)
+
+    def frequency_filter(self, x_hat, filters, k):
+        Y = x_hat.unsqueeze(-3) * filters
+        if k > 1:
+            Y = Y.reshape(Y.shape[:-2] + (k, Y.shape[-2] // k, Y.shape[-1])).mean(dim=-3)
+        return torch.fft.ifft(Y, dim=-2)
+
+    def frequency_lowpass(self, u, phi, k):
+        return self.frequency_filter(self.frequency_fft(u, True), phi, k)[..., 0, :, :].real
+
+    def frequency_sum(self, u):
+        return u.sum(dim=-2, keepdim=True)
+
     # ------------------------------------------------------------------ host transfers
     def to_numpy(self, x):
         return x.detach().resolve_conj().cpu().numpy()

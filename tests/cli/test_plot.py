@@ -85,3 +85,23 @@ def test_errors(tmp_path, capsys, monkeypatch):
     assert main(["plot", "filters", "--dim", "1", "--J", "4", "--backend", "numpy",
                  "-o", str(tmp_path / "f.png")]) == 2
     assert "numbascat[plot]" in capsys.readouterr().err
+
+
+def test_jtfs_panels_from_result_and_from_input(tmp_path, capsys):
+    x = tmp_path / "x.npy"
+    np.save(x, np.random.default_rng(1).standard_normal(1024).astype(np.float32))
+    res = tmp_path / "res.npz"
+    assert main(["scatter", str(x), "-o", str(res), "--dim", "1", "--transform", "jtfs",
+                 "--J", "6", "--Q", "8", "--format", "joint", "--backend", "numpy",
+                 "--quiet"]) == 0
+    out1, out2 = tmp_path / "j1.png", tmp_path / "j2.png"
+    assert main(["plot", "scattering", str(res), "-o", str(out1)]) == 0
+    _sensible(out1)
+    assert main(["plot", "scattering", str(x), "--dim", "1", "--transform", "jtfs", "--J", "6",
+                 "--Q", "8", "--backend", "numpy", "-o", str(out2)]) == 0
+    _sensible(out2)
+    time_res = tmp_path / "time.npz"
+    assert main(["scatter", str(x), "-o", str(time_res), "--dim", "1", "--transform", "jtfs",
+                 "--J", "6", "--Q", "8", "--backend", "numpy", "--quiet"]) == 0
+    assert main(["plot", "scattering", str(time_res), "-o", str(out1)]) != 0
+    assert "--format joint" in capsys.readouterr().err

@@ -331,3 +331,21 @@ def test_console_script(tmp_path):
     with np.load(out) as z:
         np.testing.assert_array_equal(z["coefficients"][:, 0],
                                       Scattering2D(2, (32, 32), L=4, backend="numpy")(x))
+
+
+def test_jtfs_transform(tmp_path, capsys):
+    from numbascat.numpy import TimeFrequencyScattering
+
+    x = np.random.default_rng(7).standard_normal((3, 1024)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    out = tmp_path / "out.npz"
+    assert _scat([tmp_path / "x.npy", "-o", out, "--dim", "1", "--transform", "jtfs", "--J", 6,
+                  "--J-fr", 2, "--Q", 8, "--format", "joint"]) == 0
+    with np.load(out) as data:  # loadable without pickle
+        coefs, key = data["coefficients"][0], data["meta_key"]
+        assert data["meta_n"][0, 0] == "range(0, 38, 4)"
+    want = TimeFrequencyScattering(6, 2, 8, 1024, format="joint", backend="numpy")(x)
+    np.testing.assert_allclose(coefs, want, rtol=1e-6, atol=1e-7)
+    assert len(key) == want.shape[1] == 32
+    assert main(["scatter", str(tmp_path / "x.npy"), "-o", str(out), "--F", "2", "--quiet"]) != 0
+    assert "--F applies to --transform jtfs only" in capsys.readouterr().err

@@ -504,3 +504,13 @@ def test_block_budget_from_the_environment(monkeypatch):
     monkeypatch.setenv("NUMBASCAT_CUDA_BLOCK_MB", "lots")
     with pytest.raises(ValueError, match="NUMBASCAT_CUDA_BLOCK_MB.*positive.*'lots'"):
         NumbaCudaBackend()
+
+
+@pytest.mark.parametrize("params", [dict(J=3, J_fr=1, Q=2, shape=256),
+                                    dict(J=4, J_fr=2, Q=3, shape=256, F=2, format="joint")])
+def test_time_frequency_scattering_matches_numpy_backend(cb, params):
+    x = np.random.default_rng(5).standard_normal((2, 256)).astype(np.float32)
+    out = nsn.TimeFrequencyScattering(**params, backend=cb)(x)
+    ref = nsn.TimeFrequencyScattering(**params, backend="numpy")(x)
+    assert out.dtype == np.float32 and out.shape == ref.shape
+    close(out, ref, np.float32)

@@ -1,0 +1,1 @@
+"""Joint time-frequency scattering (Kymatio main's TimeFrequencyScattering)."""
