@@ -10,8 +10,9 @@ The parent watches the child: above ``memory_limit`` bytes of resident memory (r
 ``/proc/PID/statm`` every 20 ms) or after ``timeout_s`` it kills the child's process group and
 reports ``over memory limit`` or ``timeout`` as that point's result. The child also raises its
 own ``oom_score_adj`` to 1000, so should memory run out before the guard sees it, the kernel
-ends the child and nothing else. Peak RSS is the child's ``ru_maxrss`` as ``wait4`` returns
-it: exact even for a killed child.
+ends the child and nothing else. Peak RSS is the child's own high-water mark (``VmHWM``, which
+it reports when it ends), or the largest RSS the parent's polling saw for a killed child. Not
+``ru_maxrss``: Linux carries a parent's peak into its children across fork and exec.
 
 Engines run in alternating order from one point to the next (numbascat first, then Kymatio
 first, ...) so that machine noise reaches both. Once an engine hits the time or memory limit,
@@ -177,7 +178,9 @@ def run_point(engine: ScaleEngine, point: Point, *, timeout_s: float = 600.0,
            "steady_calls": len(data.get("steady_times_s") or []) or None,
            "steady_times_s": data.get("steady_times_s"),
            "rss_after_imports": data.get("rss_after_imports"),
-           "peak_rss": max(usage.ru_maxrss * 1024, rss_seen), "wall_s": wall,
+           # The child's own high-water mark, or what polling saw when it was killed; never
+           # wait4's ru_maxrss, which includes this parent's peak (inherited across exec).
+           "peak_rss": max(data.get("peak_rss") or 0, rss_seen), "wall_s": wall,
            "versions": data.get("versions", {}), "last_phase": data.get("phase"), "note": ""}
     row["first_s"] = (row["construct_s"] + row["first_forward_s"]
                       if row["first_forward_s"] is not None else None)

@@ -17,7 +17,7 @@ RLIMIT_DATA, a backstop that turns a runaway allocation into a ``MemoryError`` h
 Result keys (seconds, bytes): ``import_s`` (the user's import line: the frontend module, and
 torch / jax / tensorflow for those frontends), ``rss_after_imports``, ``construct_s``,
 ``first_s`` (the first forward call), ``steady_times_s`` (calls after the first: the first of
-them is a warm-up and is not in the median), ``steady_s``, ``peak_rss`` (ru_maxrss), ``phase``
+them is a warm-up and is not in the median), ``steady_s``, ``peak_rss`` (VmHWM), ``phase``
 (the last phase finished: imports, construct, first, steady, done) and ``error`` on failure.
 """
 import json
@@ -36,8 +36,17 @@ def _rss_bytes():
 
 
 def _maxrss_bytes():
-    # Linux reports ru_maxrss in KiB.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    # The high-water mark of this process's own memory (VmHWM). Not ru_maxrss: Linux carries
+    # the parent's peak into a child across fork and exec, so a child of a large process
+    # (a test runner, a benchmark driver) would report the parent's peak as its own.
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
 class _Result:
