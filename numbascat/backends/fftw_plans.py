@@ -7,7 +7,9 @@ plan's arrays; a second plan for the same key is only made when two threads need
 
 Kinds: ``'rfft'`` (real -> half spectrum), ``'irfft'`` (half spectrum -> real, destroys its
 input), ``'fft'`` and ``'ifft'`` (complex -> complex). Every transform runs over the trailing
-``d`` axes and is **unnormalised**: callers fold ``1/N`` into their own kernels.
+``d`` axes (or over the axes ``d`` names when it is a tuple, as the pruned inverse FFTs of
+:mod:`numbascat.backends.pruned_fft` do) and is **unnormalised**: callers fold ``1/N`` into
+their own kernels.
 
 Settings (read once, :func:`refresh_settings` re-reads):
 
@@ -36,8 +38,8 @@ import numpy as np
 
 from numbascat.backends import workspace
 
-__all__ = ["FFTSettings", "aligned", "clear_plans", "empty", "execute", "recording",
-           "refresh_settings", "replayer", "settings", "wisdom_path"]
+__all__ = ["FFTSettings", "aligned", "clear_plans", "empty", "execute", "in_parallel", "is_aligned",
+           "recording", "refresh_settings", "replayer", "settings", "threads_for", "wisdom_path"]
 
 PLANNERS = {"estimate": "FFTW_ESTIMATE", "measure": "FFTW_MEASURE",
             "patient": "FFTW_PATIENT", "exhaustive": "FFTW_EXHAUSTIVE"}
@@ -129,9 +131,15 @@ def empty(shape, dtype) -> np.ndarray:
     return workspace.empty(shape, dtype, _alignment())
 
 
+def is_aligned(x: np.ndarray) -> bool:
+    """Whether ``x`` is C-contiguous and SIMD-aligned (a plan made by :func:`execute` runs on
+    it without a copy)."""
+    return bool(x.flags.c_contiguous and x.ctypes.data % _alignment() == 0)
+
+
 def aligned(x: np.ndarray) -> np.ndarray:
     """``x`` itself when C-contiguous and SIMD-aligned, else an aligned copy."""
-    if x.flags.c_contiguous and x.ctypes.data % _alignment() == 0:
+    if is_aligned(x):
         return x
     out = empty(x.shape, x.dtype)
     out[...] = x
@@ -226,7 +234,8 @@ def _make_plan(kind, in_shape, in_dtype, out_shape, out_dtype, d, threads):
         # Only the inverse real transform may destroy its input (FFTW requires it for d > 1);
         # the others must leave the caller's arrays intact.
         flags = (settings().planner,) + (("FFTW_DESTROY_INPUT",) if kind == "irfft" else ())
-        plan = pyfftw.FFTW(a, b, axes=tuple(range(-d, 0)), direction=_DIRECTION[kind],
+        axes = tuple(range(-d, 0)) if isinstance(d, int) else tuple(d)
+        plan = pyfftw.FFTW(a, b, axes=axes, direction=_DIRECTION[kind],
                            flags=flags, threads=threads)
         _save_wisdom()
     return plan, a, b
@@ -236,8 +245,18 @@ def _key(kind, inp, out, d, threads):
     return (kind, inp.shape, inp.dtype.str, out.shape, out.dtype.str, d, threads)
 
 
-def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int) -> np.ndarray:
+def threads_for(size: int) -> int:
+    """FFTW threads :func:`execute` uses for a transform of ``size`` values (input or output,
+    whichever is larger) in the calling context."""
+    threads = 1 if _single_threaded.get() else settings().threads
+    return 1 if threads > 1 and size < THREADS_MIN_ELEMENTS else threads
+
+
+def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int | tuple[int, ...]) -> np.ndarray:
     """Run the unnormalised transform ``kind`` over the trailing ``d`` axes: ``inp`` -> ``out``.
+
+    ``d`` may also be a tuple of negative axes, e.g. ``(-3,)``: the transform then runs over
+    those axes only (recorded and replayed like any other).
 
     Both arrays must come from :func:`empty` / :func:`aligned`. ``'irfft'`` destroys ``inp``.
     Passing the same array as ``inp`` and ``out`` runs the complex transforms in place.
@@ -245,9 +264,7 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int) -> np.ndarray:
     """
     if inp is out:
         kind += INPLACE
-    threads = 1 if _single_threaded.get() else settings().threads
-    if threads > 1 and max(inp.size, out.size) < THREADS_MIN_ELEMENTS:
-        threads = 1
+    threads = threads_for(max(inp.size, out.size))
     key = _key(kind, inp, out, d, threads)
     rec = _recorder.get()
     if rec is not None:
@@ -274,6 +291,11 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int) -> np.ndarray:
 COLD_BYTES = 64 * 2 ** 20
 #: Marks a parallel section in a recording: ``(PARALLEL, (records of worker 0, ...))``.
 PARALLEL = "parallel"
+
+
+def in_parallel() -> bool:
+    """Whether the caller runs inside a :func:`run_parallel` task (its tasks would run inline)."""
+    return _single_threaded.get()
 
 
 def run_parallel(tasks: list) -> list:

@@ -16,6 +16,7 @@ complex64 end to end; float64 signals run in double.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -23,6 +24,7 @@ import numpy as np
 from numbascat.backend_api import Backend, FilterRole
 from numbascat.backends import fftw_plans as fp
 from numbascat.backends import numba_kernels as nk
+from numbascat.backends import pruned_fft
 from numbascat.backends.info import NUMBA
 from numbascat.backends.numpy_backend import NumpyArrays
 from numbascat.backends.support import (
@@ -39,6 +41,11 @@ __all__ = ["NumbaBackend", "PreparedStack", "threadsafe_parallel"]
 PARALLEL_MIN_BYTES = 1 << 22
 #: Bound on the complex scratch of one inverse FFT batch in ifft_modulus (bytes).
 SCRATCH_BYTES = 1 << 21
+#: Bound on the extra working memory of wavelet_quadrature's filter rows run concurrently
+#: (each extra part holds one complex product and one real sum of squares, bytes).
+CONCURRENT_ROWS_BYTES = 64 << 20
+#: Products smaller than this (values per part) run their rows serially: splitting costs more.
+CONCURRENT_ROWS_MIN_VALUES = 1 << 18
 
 _parallel_state: list[bool] = []  # [usable] once decided
 
@@ -119,8 +126,8 @@ class PreparedStack:
     ``data``) are not negligible (:mod:`numbascat.backends.support`).
     """
 
-    __slots__ = ("_quadrature", "_rows", "_segments", "d", "data", "doubled", "role", "support",
-                 "sym")
+    __slots__ = ("_quadrature", "_rows", "_segments", "_slabs", "d", "data", "doubled", "role",
+                 "support", "sym")
 
     def __init__(self, data: np.ndarray, d: int, role: str, sym: np.ndarray | None):
         self.data, self.d, self.role, self.sym = data, d, role, sym
@@ -131,6 +138,15 @@ class PreparedStack:
         self._segments: dict = {}
         self._quadrature = None
         self._rows: dict = {}
+        self._slabs: list = []  # [slabs] once computed (None is a valid value)
+
+    def slabs(self):
+        """First-axis planes of a full-resolution product with these filters that are not all
+        zero, for :func:`numbascat.backends.pruned_fft.inverse_inplace` (cached)."""
+        if not self._slabs:
+            self._slabs.append(pruned_fft.leading_slabs(self.support.ptr,
+                                                        self.canonical().shape, self.d))
+        return self._slabs[0]
 
     def row(self, i: int) -> PreparedStack:
         """Filter ``i`` alone, as a stack ``(1, *s)`` (cached)."""
@@ -435,17 +451,52 @@ class NumbaBackend(NumpyArrays, Backend):
         # The sum of squares is kept in the signal precision (as the reference computes it),
         # and the modulus overwrites it in place: one real volume per item besides the row.
         real = self.real_dtype(x_hat)
-        acc = np.empty((B, n), real)
-        for row, weight in enumerate(weights):
-            y = self.multiply_subsample(x_hat, stack.row(row), (1,) * d, d).reshape((B,) + s)
-            fp.execute("ifft", y, y, d)
-            nk.accumulate_squares(_fview(y.reshape((B, n))), float(weight), row == 0, acc)
-            del y
+        rows = list(enumerate(weights))
+        parts = self._quadrature_parts(B * n, len(rows), x_hat.itemsize + np.dtype(real).itemsize)
+
+        def squares(part_rows):
+            acc = np.empty((B, n), real)
+            for i, (row, weight) in enumerate(part_rows):
+                one = stack.row(row)
+                y = self.multiply_subsample(x_hat, one, (1,) * d, d).reshape((B,) + s)
+                # Planes the filter leaves all zero are skipped by the inverse FFT.
+                pruned_fft.inverse_inplace(y, one.slabs(), d)
+                nk.accumulate_squares(_fview(y.reshape((B, n))), float(weight), i == 0, acc)
+                del y
+            return acc
+
+        if parts == 1:
+            acc = squares(rows)
+        else:
+            # Rows in concurrent parts with single-threaded FFTs: the kernels run in parallel
+            # too (with FFTW's own threads they stay on one core). Partial sums are added in a
+            # fixed order, so results do not depend on timing.
+            accs = fp.run_parallel([functools.partial(squares, rows[i::parts])
+                                    for i in range(parts)])
+            acc = accs[0]
+            for other in accs[1:]:
+                acc += other
+            del accs
         u = acc if keep_modulus else np.empty((1, 1), real)
         sums = np.empty((B, len(powers)), real)
         nk.root_powers(acc, 1.0 / n, np.asarray(powers, dtype=np.float64), keep_modulus, u, sums)
         return ((u.reshape(lead + s) if keep_modulus else None),
                 sums.reshape(lead + (len(powers),)))
+
+    #: Whether wavelet_quadrature may run its filter rows in concurrent parts.
+    concurrent_rows = True
+
+    def _quadrature_parts(self, values: int, rows: int, bytes_per_value: int) -> int:
+        """Parts for the ``rows`` filter rows of one wavelet_quadrature on ``values`` voxels:
+        one per FFT thread, when each extra part's working memory fits
+        :data:`CONCURRENT_ROWS_BYTES` and the products are large enough to pay for threads;
+        1 inside a batch part (already parallel)."""
+        threads = fp.settings().threads
+        if (not self.concurrent_rows or threads <= 1 or rows < 2 or fp.in_parallel()
+                or values < CONCURRENT_ROWS_MIN_VALUES):
+            return 1
+        parts = min(threads, rows)
+        return parts if (parts - 1) * values * bytes_per_value <= CONCURRENT_ROWS_BYTES else 1
 
     def assemble(self, blocks, order):
         order = np.asarray(order)
