@@ -9,7 +9,11 @@ operations read the missing half by Hermitian symmetry inside their kernels:
   exact for real signals, see :class:`~numbascat.backend_api.FilterRole`), so the filtered and
   periodised spectrum is Hermitian: only its half is computed, then one planned ``irfft``;
 - ``ifft_modulus``/``ifft_modulus_rfft``/``quadrature_modulus``: planned inverse FFT, then one
-  kernel applying ``1/N`` and the modulus.
+  kernel applying ``1/N`` and the modulus;
+- ``wavelet_quadrature``: one filter row at a time, product then in-place inverse FFT that skips
+  the planes the filter leaves all zero (:mod:`numbascat.backends.pruned_fft`); on large
+  volumes the rows run in concurrent parts with single-threaded FFTs, within
+  :data:`CONCURRENT_ROWS_BYTES` of extra working memory.
 
 FFT plans, threads and wisdom: :mod:`numbascat.backends.fftw_plans`. float32 signals stay
 complex64 end to end; float64 signals run in double.
