@@ -144,9 +144,9 @@ def test_concurrent_rows_respect_the_memory_bound(monkeypatch):
     backend = nb.NumbaBackend()
     monkeypatch.setattr(fp, "settings", lambda: fp.FFTSettings("FFTW_ESTIMATE", 2))
     values = 128 ** 3
-    assert backend._quadrature_parts(values, 3, 12) == 2
-    assert backend._quadrature_parts(values, 1, 12) == 1          # one row: nothing to share
-    assert backend._quadrature_parts(256 ** 3, 3, 12) == 1        # extra part over the bound
-    assert backend._quadrature_parts(16 ** 3, 3, 12) == 1         # too small to pay
+    assert backend._quadrature_parts(values, 3, 8, 4) == 2
+    assert backend._quadrature_parts(values, 1, 8, 4) == 1          # one row: nothing to share
+    assert backend._quadrature_parts(256 ** 3, 3, 8, 4) == 1        # extra part over the bound
+    assert backend._quadrature_parts(16 ** 3, 3, 8, 4) == 1         # too small to pay
     monkeypatch.setattr(nb.NumbaBackend, "concurrent_rows", False)
-    assert backend._quadrature_parts(values, 3, 12) == 1
+    assert backend._quadrature_parts(values, 3, 8, 4) == 1
