@@ -17,16 +17,22 @@ resolution), every plane and every line meets the support, so nothing is skipped
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from numbascat.backends import fftw_plans as fp
 
-__all__ = ["MAX_SHARE", "inverse_inplace", "leading_slabs"]
+__all__ = ["MAX_SHARE", "MIN_VALUES", "inverse_inplace", "leading_slabs"]
 
 #: Prune only when at most this fraction of the first-axis planes has support: above it the
 #: split into two passes (slabs, then the first axis) costs about what it saves. 3D, 128^3,
 #: one thread: 5.9 ms pruned against 6.1 ms full at share 0.98, 8.5 against 11 ms at 0.49.
 MAX_SHARE = 0.8
+#: Signals smaller than this (values) are not pruned: the extra FFTW calls cost what the skipped
+#: work saves. 3d-small (32^3, batch 8): FFT floor 29.7 -> 27.1 ms, the call unchanged
+#: (paired ratio 1.015, IQR 0.95-1.05).
+MIN_VALUES = 1 << 16
 
 
 def leading_slabs(ptr: np.ndarray, canonical_shape: tuple[int, int, int, int], d: int,
@@ -56,13 +62,14 @@ def inverse_inplace(y: np.ndarray, slabs: tuple[tuple[int, int], ...] | None, d:
 
     ``y`` must come from :func:`fftw_plans.empty` and be zero on every plane outside ``slabs``
     (from :func:`leading_slabs` for the filters that made it). ``slabs=None`` runs the full
-    transform, and so do transforms that run on several FFTW threads or whose slabs would not
-    start SIMD-aligned.
+    transform, and so do signals under :data:`MIN_VALUES` values and transforms that run on
+    several FFTW threads or whose slabs would not start SIMD-aligned.
     """
     # With FFTW's threads one full transform beats three shorter threaded ones: every threaded
     # execute waits for its workers, which on a busy machine costs more than the skipped work
     # (measured 128^3, 2 threads, another process on the second core: 24 ms pruned, 16 full).
-    if slabs is None or fp.threads_for(y.size) > 1:
+    if (slabs is None or fp.threads_for(y.size) > 1
+            or math.prod(y.shape[-d:]) < MIN_VALUES):
         fp.execute("ifft", y, y, d)
         return
     flat = y.reshape((-1,) + y.shape[-d:])

@@ -41,7 +41,8 @@ def _slabs_of(used, s, d, max_share=1.0):
 @pytest.mark.parametrize("s", [(16, 12, 8), (9, 10, 7), (32, 16), (15, 9)])
 @pytest.mark.parametrize("pattern", ["empty", "full", "wrapped", "middle"])
 @pytest.mark.parametrize("B", [1, 3])
-def test_pruned_inverse_equals_the_full_transform(dtype, tol, s, pattern, B):
+def test_pruned_inverse_equals_the_full_transform(dtype, tol, s, pattern, B, monkeypatch):
+    monkeypatch.setattr(pruned_fft, "MIN_VALUES", 1)
     d = len(s)
     n0 = s[0]
     used = {"empty": np.zeros(n0, bool), "full": np.ones(n0, bool),
@@ -54,12 +55,15 @@ def test_pruned_inverse_equals_the_full_transform(dtype, tol, s, pattern, B):
     assert slabs == tuple((int(a), int(b)) for a, b in _runs(used))
     token = fp._single_threaded.set(True)  # pruning runs on single-threaded transforms
     try:
-        pruned_fft.inverse_inplace(y, slabs, d)
+        with fp.recording() as records:
+            pruned_fft.inverse_inplace(y, slabs, d)
     finally:
         fp._single_threaded.reset(token)
     scale = max(1.0, float(np.abs(want).max()))
     np.testing.assert_allclose(y, want, rtol=0, atol=tol * scale)
     assert y.dtype == dtype
+    if pattern == "middle" and s[-1] % 4 == 0:  # aligned slabs: the pruned path ran
+        assert records[-1][5] == (-d,)
 
 
 def _runs(used):
@@ -78,7 +82,8 @@ def test_slabs_say_when_pruning_pays():
     assert pruned_fft.leading_slabs(support_runs(mag, 1e-3).ptr, mag.shape, 1) is None  # 1D
 
 
-def test_pruned_transforms_are_recorded_and_replayed():
+def test_pruned_transforms_are_recorded_and_replayed(monkeypatch):
+    monkeypatch.setattr(pruned_fft, "MIN_VALUES", 1)
     s = (16, 16, 16)
     used = np.zeros(16, bool)
     used[:4] = True
@@ -95,7 +100,7 @@ def test_pruned_transforms_are_recorded_and_replayed():
     fp.replayer(list(records), cold=True)()
 
 
-def test_threaded_or_misaligned_transforms_are_not_pruned(monkeypatch):
+def test_threaded_small_or_misaligned_transforms_are_not_pruned(monkeypatch):
     s = (8, 8, 8)
     used = np.zeros(8, bool)
     used[:2] = True
@@ -105,6 +110,10 @@ def test_threaded_or_misaligned_transforms_are_not_pruned(monkeypatch):
         pruned_fft.inverse_inplace(y, _slabs_of(used, s, 3), 3)
     assert [key[5] for key in records] == [3]  # one full transform
     monkeypatch.setattr(fp, "threads_for", lambda size: 1)
+    with fp.recording() as records:
+        pruned_fft.inverse_inplace(y, _slabs_of(used, s, 3), 3)
+    assert [key[5] for key in records] == [3]  # 8^3 < MIN_VALUES
+    monkeypatch.setattr(pruned_fft, "MIN_VALUES", 1)
     odd = (9, 3, 3)  # planes of 9 complex64 values: slab 1 starts misaligned
     used = np.zeros(9, bool)
     used[[0, 1, 5]] = True
@@ -126,6 +135,7 @@ def test_harmonic_3d_prunes_and_matches_numpy(concurrent, dtype, monkeypatch):
     monkeypatch.setattr(nb.NumbaBackend, "concurrent_rows", concurrent)
     monkeypatch.setattr(nb, "CONCURRENT_ROWS_MIN_VALUES", 1)
     monkeypatch.setattr(fp, "threads_for", lambda size: 1)  # pruning needs one-thread FFTs
+    monkeypatch.setattr(pruned_fft, "MIN_VALUES", 1)
     shape = (32, 32, 32)
     x = np.random.default_rng(4).standard_normal((1,) + shape).astype(dtype)
     S = HarmonicScattering3D(J=2, shape=shape, L=2, backend="numba")
