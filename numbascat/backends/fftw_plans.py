@@ -12,7 +12,9 @@ under a millisecond against the transform's milliseconds.
 
 Kinds: ``'rfft'`` (real -> half spectrum), ``'irfft'`` (half spectrum -> real, destroys its
 input), ``'fft'`` and ``'ifft'`` (complex -> complex). Every transform runs over the trailing
-``d`` axes and is **unnormalised**: callers fold ``1/N`` into their own kernels.
+``d`` axes (or over the axes ``d`` names when it is a tuple, as the pruned inverse FFTs of
+:mod:`numbascat.backends.pruned_fft` do) and is **unnormalised**: callers fold ``1/N`` into
+their own kernels.
 
 Settings (read once, :func:`refresh_settings` re-reads):
 
@@ -43,8 +45,8 @@ from numbascat.backends import cpu_load, fftw_wisdom, workspace
 from numbascat.backends.fftw_wisdom import pyfftw_core, wisdom_path
 
 __all__ = ["FFTSettings", "aligned", "call_threads", "clear_plans", "empty", "execute",
-           "plan_cache_bytes", "recording", "refresh_settings", "replayer", "settings",
-           "wisdom_path"]
+           "in_parallel", "is_aligned", "plan_cache_bytes", "recording", "refresh_settings",
+           "replayer", "settings", "threads_for", "wisdom_path"]
 
 #: The planner that starts on estimates and measures what is reused (the default).
 AUTO = "auto"
@@ -151,6 +153,10 @@ def call_threads(elements: int) -> int:
     return threads
 
 
+#: The name the pruned FFTs use for :func:`call_threads`.
+threads_for = call_threads
+
+
 def settings() -> FFTSettings:
     """The planner flag and thread count in use (read on first call)."""
     global _settings
@@ -184,9 +190,15 @@ def empty(shape, dtype) -> np.ndarray:
     return workspace.empty(shape, dtype, _alignment())
 
 
+def is_aligned(x: np.ndarray) -> bool:
+    """Whether ``x`` is C-contiguous and SIMD-aligned (a plan made by :func:`execute` runs on
+    it without a copy)."""
+    return bool(x.flags.c_contiguous and x.ctypes.data % _alignment() == 0)
+
+
 def aligned(x: np.ndarray) -> np.ndarray:
     """``x`` itself when C-contiguous and SIMD-aligned, else an aligned copy."""
-    if x.flags.c_contiguous and x.ctypes.data % _alignment() == 0:
+    if is_aligned(x):
         return x
     out = empty(x.shape, x.dtype)
     out[...] = x
@@ -224,8 +236,9 @@ def _plan(kind, a, b, d, threads, planner, timelimit=None):
     flags = (("FFTW_MEASURE", "FFTW_WISDOM_ONLY") if planner == "wisdom"
              else (planner,)) + (("FFTW_DESTROY_INPUT",) if kind == "irfft" else ())
     extra = {} if timelimit is None else {"planning_timelimit": float(timelimit)}
-    return pyfftw.FFTW(a, b, axes=tuple(range(-d, 0)), direction=_DIRECTION[kind],
-                       flags=flags, threads=threads, **extra)
+    axes = tuple(range(-d, 0)) if isinstance(d, int) else tuple(d)
+    return pyfftw.FFTW(a, b, axes=axes, direction=_DIRECTION[kind], flags=flags,
+                       threads=threads, **extra)
 
 
 def _first_plan(kind, a, b, d, threads, state: _KeyState | None):
@@ -370,8 +383,11 @@ def _key(kind, inp, out, d, threads):
     return (kind, inp.shape, inp.dtype.str, out.shape, out.dtype.str, d, threads)
 
 
-def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int) -> np.ndarray:
+def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int | tuple[int, ...]) -> np.ndarray:
     """Run the unnormalised transform ``kind`` over the trailing ``d`` axes: ``inp`` -> ``out``.
+
+    ``d`` may also be a tuple of negative axes, e.g. ``(-3,)``: the transform then runs over
+    those axes only (recorded and replayed like any other).
 
     Both arrays must come from :func:`empty` / :func:`aligned`. ``'irfft'`` destroys ``inp``.
     Passing the same array as ``inp`` and ``out`` runs the complex transforms in place.
@@ -441,6 +457,11 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int) -> np.ndarray:
 COLD_BYTES = 64 * 2 ** 20
 #: Marks a parallel section in a recording: ``(PARALLEL, (records of worker 0, ...))``.
 PARALLEL = "parallel"
+
+
+def in_parallel() -> bool:
+    """Whether the caller runs inside a :func:`run_parallel` task (its tasks would run inline)."""
+    return _single_threaded.get()
 
 
 def run_parallel(tasks: list) -> list:

@@ -19,7 +19,7 @@ from numba import njit, prange
 
 __all__ = ["lowpass_half_real", "modulus_scaled", "multiply_periodise_complex",
            "multiply_periodise_real", "multiply_periodise_real_par", "accumulate_squares",
-           "root_powers", "quadrature_scaled", "sum_powers"]
+           "root_powers", "quadrature_scaled", "squares_inplace", "sum_powers"]
 
 
 #: Signals processed together by the real kernels: per-segment bookkeeping is paid once per
@@ -311,6 +311,18 @@ def accumulate_squares(tv, weight, first, acc):
                 re = np.float64(row[2 * q])
                 im = np.float64(row[2 * q + 1])
                 dst[q] += weight * (re * re + im * im)
+
+
+@njit(cache=True, nogil=True)
+def squares_inplace(tv, weight):
+    """``weight * |t[q]|^2`` (formed in float64, as :func:`accumulate_squares` does) written to
+    ``tv[q]``: ``tv`` is the flat float view ``(2Q,)`` of a complex array, whose first ``Q``
+    floats become the real result. Forward order is safe in place: entry ``q`` reads floats
+    ``2q, 2q+1 >= q`` and every later entry reads beyond what has been written."""
+    for q in range(tv.shape[0] // 2):
+        re = np.float64(tv[2 * q])
+        im = np.float64(tv[2 * q + 1])
+        tv[q] = weight * (re * re + im * im)
 
 
 @njit(cache=True, nogil=True)
