@@ -53,7 +53,7 @@ class NumpyFrontend:
     frontend_name = "numpy"
     array_kind = "numpy"
     #: Compute (and return) float32 input in float64: Kymatio 0.3's numpy 1D output dtype, set
-    #: by the classes served under ``kymatio.*`` (:mod:`numbascat.kymatio_compat.frontends`).
+    #: by the classes served under ``kymatio.*`` (``numbascat.kymatio_compat.frontends``).
     compute_float32_as_float64 = False
 
     def scattering(self, x):
