@@ -394,8 +394,23 @@ class Backend:
     # are prepared stacks ``(F, n, 1)`` (Fourier domain along n, broadcast along t).
 
     def pad_zeros(self, x: Any, pad_widths: tuple[tuple[int, int], ...]) -> Any:
-        """Zero-pad the trailing ``len(pad_widths)`` axes of a real or complex array."""
-        raise NotImplementedError
+        """Zero-pad the trailing ``len(pad_widths)`` axes of a real or complex array.
+
+        Default: zero blocks made from ``x`` itself (:meth:`take` of its first slice, times 0,
+        so they share its dtype and device), joined by :meth:`concatenate`. Override it with
+        the array world's own padding for speed.
+        """
+        ndim = len(self.shape(x))
+        for i, (before, after) in enumerate(pad_widths):
+            axis = ndim - len(pad_widths) + i
+            parts = [x]
+            if before:
+                parts.insert(0, self.take(x, np.zeros(int(before), dtype=np.int64), axis) * 0)
+            if after:
+                parts.append(self.take(x, np.zeros(int(after), dtype=np.int64), axis) * 0)
+            if len(parts) > 1:
+                x = self.concatenate(parts, axis)
+        return x
 
     def multiply_full(self, x_hat: Any, filters: Any, d: int) -> Any:
         """Multiply a *full* spectrum ``(..., *s)`` by each filter of a prepared stack
