@@ -137,8 +137,16 @@ class TensorFlowBackend(Backend):
     def to_full_spectrum(self, x_hat, d, s):
         return x_hat
 
+    #: Stacks of up to this many filters are applied one filter at a time (see multiply).
+    stacked_multiply_max = 16
+
     def multiply(self, x_hat, filters, d):
-        return tf.expand_dims(x_hat, axis=-d - 1) * filters
+        F = filters.shape[0]
+        if F is None or F > self.stacked_multiply_max:
+            return tf.expand_dims(x_hat, axis=-d - 1) * filters
+        # Same-shape products joined by one stack: TF's CPU broadcasting multiply of
+        # (..., 1, *s) by (F, *s) complex measured 1.5x slower.
+        return tf.stack([x_hat * filters[i] for i in range(F)], axis=-d - 1)
 
     def subsample(self, x_hat, k):
         k = [int(v) for v in k]
