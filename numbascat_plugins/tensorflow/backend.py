@@ -137,19 +137,35 @@ class TensorFlowBackend(Backend):
     def to_full_spectrum(self, x_hat, d, s):
         return x_hat
 
+    #: Stacks of up to this many filters are applied one filter at a time (see multiply).
+    stacked_multiply_max = 16
+
     def multiply(self, x_hat, filters, d):
-        return tf.expand_dims(x_hat, axis=-d - 1) * filters
+        F = filters.shape[0]
+        if F is None or F > self.stacked_multiply_max:
+            return tf.expand_dims(x_hat, axis=-d - 1) * filters
+        # Same-shape products joined by one stack: TF's CPU broadcasting multiply of
+        # (..., 1, *s) by (F, *s) complex measured 1.5x slower.
+        return tf.stack([x_hat * filters[i] for i in range(F)], axis=-d - 1)
 
     def subsample(self, x_hat, k):
+        k = [int(v) for v in k]
         d = len(k)
         s = [int(n) for n in x_hat.shape[-d:]]
         lead = _lead_shape(x_hat, d)
-        split = []
-        for n, kk in zip(s, k, strict=True):
-            split += [int(kk), n // int(kk)]
-        y = tf.reshape(x_hat, [-1] + split)
-        y = tf.reduce_mean(y, axis=[1 + 2 * i for i in range(d)])
-        return _with_lead(y, lead, [n // int(kk) for n, kk in zip(s, k, strict=True)])
+        # One signal axis at a time, each a sum over a period axis of its own: one reduce_mean
+        # over d interleaved period axes measured 2.5x slower on CPU (Eigen's strided path).
+        y = tf.reshape(x_hat, [-1] + s)
+        for i, kk in enumerate(k):
+            if kk == 1:
+                continue
+            shape = [-1] + s[:i] + [kk, s[i] // kk] + s[i + 1:]
+            y = tf.reduce_sum(tf.reshape(y, shape), axis=1 + i)
+            s[i] //= kk
+        total = int(np.prod(k))
+        if total > 1:
+            y = y * tf.constant(1.0 / total, dtype=y.dtype)
+        return _with_lead(y, lead, s)
 
     def real(self, x):
         return tf.math.real(x)
