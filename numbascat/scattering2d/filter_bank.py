@@ -14,6 +14,8 @@ __all__ = ["crop_to_resolution", "filter_bank_2d", "gabor_2d", "morlet_2d"]
 
 # Kymatio normalises Gabor filters with this literal, not pi; kept for identical numbers.
 _KYMATIO_PI = 3.1415
+#: exp(x) for x below this rounds to exactly 0 in float32 (its smallest subnormal is e^-103.3).
+UNDERFLOW = -104.0
 
 
 def gabor_2d(M: int, N: int, sigma: float, theta: float, xi: float,
@@ -37,9 +39,19 @@ def gabor_2d(M: int, N: int, sigma: float, theta: float, xi: float,
         xx = rows[ex][:, None]
         for ey in range(5):
             yy = cols[ey][None, :]
-            arg = -(curv[0, 0] * xx * xx + cross * xx * yy + curv[1, 1] * yy * yy) \
-                + 1j * (xx * kx + yy * ky)
-            gab += np.exp(arg)
+            envelope = -(curv[0, 0] * xx * xx + cross * xx * yy + curv[1, 1] * yy * yy)
+            # exp(envelope) below UNDERFLOW becomes exactly 0 in complex64, so adding those
+            # terms changes nothing: only the rest is computed (a narrow Gaussian covers a
+            # small share of the large grids), and the result is bit for bit the full sum.
+            where = envelope > UNDERFLOW
+            if not where.any():
+                continue
+            if where.all():
+                gab += np.exp(envelope + 1j * (xx * kx + yy * ky))
+                continue
+            i, j = np.nonzero(where)
+            x, y = rows[ex][i], cols[ey][j]
+            gab[i, j] += np.exp(envelope[i, j] + 1j * (x * kx + y * ky))
     gab /= 2 * _KYMATIO_PI * sigma * sigma / slant
     return gab
 
