@@ -148,17 +148,9 @@ class MainSemantics:
         filters = self.prepared_filters(backend.real_dtype(x))
         plan = self._main_plan()
         blocks, paths = scattering1d(x, backend, filters, plan, block_bytes or self.block_bytes)
+        coefs = self._gather(blocks, paths, plan, batch_shape)
         if self.out_type == "array":
-            flat = [path for block_paths in paths for path in block_paths]
-            channel = plan.channel
-            order = np.argsort(np.array([channel[path] for path in flat]))
-            return self._restore_batch(backend.assemble(blocks, order), batch_shape)
-        coefs = {}
-        for block, block_paths in zip(blocks, paths, strict=True):
-            B, _, length = backend.shape(block)
-            for i, path in enumerate(block_paths):
-                coef = backend.reshape(backend.take(block, np.array([i]), axis=1), (B, length))
-                coefs[path] = self._restore_batch(coef, batch_shape)
+            return coefs
         if self.out_type == "dict":  # Kymatio main: depth-first generation order
             return {path: coefs[path] for path in sorted(plan.paths, key=_depth_first)}
         return [{"coef": coefs[path], "j": tuple(int(self._family_j(o)[n])

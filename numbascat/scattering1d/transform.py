@@ -279,6 +279,20 @@ class Scattering1DBase(MainSemantics, ScatteringTransform):
         filters = self.prepared_filters(backend.real_dtype(x))
         plan = self._plan(oversampling)
         blocks, paths = scattering1d(x, backend, filters, plan, block_bytes or self.block_bytes)
+        coefs = self._gather(blocks, paths, plan, batch_shape)
+        if self.out_type == "array":
+            return coefs
+        ordered = plan.paths
+        if self.out_type == "dict":
+            return {path: coefs[path] for path in ordered}
+        return [{"coef": coefs[path], "j": tuple(int(self._family_j(o)[n])
+                                                  for o, n in enumerate(path)), "n": path}
+                for path in ordered]
+
+    def _gather(self, blocks, paths, plan, batch_shape):
+        """The traversal's blocks as the output array (``out_type='array'``, channels in plan
+        order) or as ``{path: (*batch, L)}`` in generation order (for 'dict' and 'list')."""
+        backend = self.backend
         if self.out_type == "array":
             flat = [path for block_paths in paths for path in block_paths]
             channel = plan.channel
@@ -290,12 +304,7 @@ class Scattering1DBase(MainSemantics, ScatteringTransform):
             for i, path in enumerate(block_paths):
                 coef = backend.reshape(backend.take(block, np.array([i]), axis=1), (B, length))
                 coefs[path] = self._restore_batch(coef, batch_shape)
-        ordered = plan.paths
-        if self.out_type == "dict":
-            return {path: coefs[path] for path in ordered}
-        return [{"coef": coefs[path], "j": tuple(int(self._family_j(o)[n])
-                                                  for o, n in enumerate(path)), "n": path}
-                for path in ordered]
+        return coefs
 
     def _family_j(self, order_index: int):
         return self._j1_py if order_index == 0 else self._j2_py
