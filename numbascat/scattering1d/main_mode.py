@@ -13,8 +13,7 @@ import numpy as np
 
 from numbascat.scattering1d import main_params as MP
 from numbascat.scattering1d import params as P
-from numbascat.scattering1d.core import DEFAULT_BLOCK_BYTES, make_plan, scattering1d
-from numbascat.scattering1d.filter_bank import filter_bank_1d
+from numbascat.scattering1d.core import make_plan, scattering1d
 from numbascat.validation import check_int
 
 __all__ = ["MainSemantics"]
@@ -57,18 +56,7 @@ class MainSemantics:
         max_order = min(self._meta_width, 2)
         self._main = mode
         self._params = p = P.make_params(J, N, Q, mode.T, max_order, None)
-        self.J, self.shape, self.Q, self.T = p.J, p.shape, p.Q, p.T
-        self.average, self.max_order = mode.average, max_order
-        self.oversampling, self.out_type = oversampling, out_type
-        self.r_psi, self.sigma0, self.alpha = P.R_PSI, P.SIGMA0, P.ALPHA
-        self.log2_T, self.pad_left, self.pad_right = p.log2_T, p.pad_left, p.pad_right
-        self.ind_start, self.ind_end = p.ind_start, p.ind_end
-        self.block_bytes = DEFAULT_BLOCK_BYTES
-        self._select_backend(backend)
-        self._bank = bank = filter_bank_1d(p.N_pad, p.J, p.Q, p.T, P.ALPHA, P.R_PSI, P.SIGMA0)
-        self._j1, self._j2 = bank["psi1_j"], bank["psi2_j"]
-        self._j1_py = tuple(int(v) for v in self._j1)
-        self._j2_py = tuple(int(v) for v in self._j2)
+        self._adopt(p, mode.average, max_order, oversampling, out_type, backend)
         if mode.average != MP.LOCAL:
             self._params = dataclasses.replace(p, average=False)
             self._check_resolution()

@@ -73,8 +73,16 @@ class Scattering1DBase(MainSemantics, ScatteringTransform):
         oversampling = P.check_oversampling(oversampling)
         if not isinstance(out_type, str) or out_type not in P.OUT_TYPES_1D:
             P.check_runtime(out_type, True, oversampling)  # raises with Kymatio's message
+        self._adopt(p, p.average, p.max_order, oversampling, out_type, backend)
+        self._check_resolution()
+        self._psi2_first = self._psi2_layout()[1]
+        self._dense = None  # dense stacks, laid out from the compact bank on first use
+        self._plans = {}
+
+    def _adopt(self, p, average, max_order, oversampling, out_type, backend):
+        """Attributes, backend and filter bank for validated params ``p`` (both semantics)."""
         self.J, self.shape, self.Q, self.T = p.J, p.shape, p.Q, p.T
-        self.average, self.max_order = p.average, p.max_order
+        self.average, self.max_order = average, max_order
         self.oversampling, self.out_type = oversampling, out_type
         self.r_psi, self.sigma0, self.alpha = P.R_PSI, P.SIGMA0, P.ALPHA
         self.log2_T, self.pad_left, self.pad_right = p.log2_T, p.pad_left, p.pad_right
@@ -86,10 +94,6 @@ class Scattering1DBase(MainSemantics, ScatteringTransform):
         # Python copies for the forward pass (numpy attributes become tensors when traced).
         self._j1_py = tuple(int(v) for v in self._j1)
         self._j2_py = tuple(int(v) for v in self._j2)
-        self._check_resolution()
-        self._psi2_first = self._psi2_layout()[1]
-        self._dense = None  # dense stacks, laid out from the compact bank on first use
-        self._plans = {}
 
     # ------------------------------------------------------------------ filters
     def _check_resolution(self):
