@@ -441,6 +441,24 @@ class Backend:
             Y = self.subsample(Y, (k, 1))
         return self.ifft(Y, 2)
 
+    def frequency_modulus(self, x_hat: Any, filters: Any, k: int,
+                          lowpass: tuple[Any, int] | None = None) -> Any:
+        """``|frequency_filter(x_hat, filters, k)|``, then optionally low-passed in time.
+
+        ``x_hat``: from :meth:`frequency_fft` of a signal ``(..., n, t)``; ``filters``:
+        prepared ``(F, n, 1)``. Returns real ``(..., F, n // k, t)``; with ``lowpass=(phi, kt)``
+        (``phi`` a prepared low-pass stack ``(1, t)``) each row is then filtered by ``phi``
+        along t and subsampled by ``kt``, as :meth:`lowpass_irfft` of its :meth:`rfft`:
+        ``(..., F, n // k, t // kt)``. The default composes those ops; a backend fuses them to
+        keep the complex intermediate (twice the output) out of memory.
+        """
+        u = self.modulus(self.frequency_filter(x_hat, filters, k))
+        if lowpass is None:
+            return u
+        phi, kt = lowpass
+        t = self.shape(u)[-1]
+        return self.lowpass_irfft(self.rfft(u, 1), phi, (kt,), 1, (t,))
+
     def frequency_lowpass(self, u: Any, phi: Any, k: int) -> Any:
         """Real part of :meth:`frequency_filter` with one filter: ``real (..., n, t) ->
         real (..., n // k, t)``."""

@@ -214,6 +214,9 @@ class _Checker:
         """The joint time-frequency ops along axis -2 of ``(..., n, t)`` arrays."""
         b, ref = self.b, self.ref
         n, t = 12, 6
+        phi = self.real((1, t))
+        phi_t = b.prepare_filters(phi, self.dtype, FilterRole.LOWPASS)
+        phi_tr = ref.prepare_filters(phi, self.dtype, FilterRole.LOWPASS)
         for label, x in (("real", self.real(_LEAD + (n - 3, t))),
                          ("complex", self.cplx(_LEAD + (n - 3, t)))):
             self.where = f"frequency axis, {label} input ({n}, {t})"
@@ -232,6 +235,14 @@ class _Checker:
                     want = self.np_ref(ref.frequency_filter(Xr, pr, k))
                     self.close(f"frequency_filter({fkind} filters, k={k})", got, want,
                                self.cdtype)
+                    self.close(f"frequency_modulus({fkind} filters, k={k})",
+                               b.frequency_modulus(X, pf, k),
+                               self.np_ref(ref.frequency_modulus(Xr, pr, k)), self.dtype)
+                    for kt in (1, 2):
+                        got = b.frequency_modulus(X, pf, k, (phi_t, kt))
+                        want = self.np_ref(ref.frequency_modulus(Xr, pr, k, (phi_tr, kt)))
+                        self.close(f"frequency_modulus({fkind} filters, k={k}, time lowpass "
+                                   f"kt={kt})", got, want, self.dtype)
         u = self.real(_LEAD + (n, t), positive=True)
         phi = self.real((1, n // 2, 1))
         pf, pr = b.prepare_filters(phi, self.dtype), ref.prepare_filters(phi, self.dtype)

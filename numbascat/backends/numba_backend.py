@@ -30,6 +30,7 @@ from numbascat.backends import cpu_load, pruned_fft
 from numbascat.backends import fftw_plans as fp
 from numbascat.backends import numba_kernels as nk
 from numbascat.backends.info import NUMBA
+from numbascat.backends.numba_frequency import FrequencyAxisOps
 from numbascat.backends.numpy_backend import NumpyArrays
 from numbascat.backends.support import (
     SupportRuns,
@@ -303,7 +304,7 @@ class PreparedStack:
 COMPACT_CHUNK_BYTES = 16 * 2 ** 20
 
 
-class NumbaBackend(NumpyArrays, Backend):
+class NumbaBackend(FrequencyAxisOps, NumpyArrays, Backend):
     """Fast CPU backend on numpy arrays: pyFFTW plans plus numba kernels."""
 
     info = NUMBA

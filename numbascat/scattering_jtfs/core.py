@@ -4,7 +4,7 @@ Main spec §2.5. Time scattering is width-first (the frequency stage needs every
 coefficient at once): first-order wavelets of one scale go through one batched
 ``multiply_subsample``; the second-order wavelet ``n2`` is applied to all its parents
 ``n1 < M(n2)`` (grouped by resolution) and the complex result is scattered along the
-frequency axis (the first-order index) by :meth:`Backend.frequency_filter`, all members of
+frequency axis (the first-order index) by :meth:`Backend.frequency_modulus`, all members of
 the frequential family with the same subsampling at once.
 """
 from __future__ import annotations
@@ -174,15 +174,12 @@ def _frequency_stage(b, filters, plan: PlanJTFS, X, real: bool, j2, n_family: in
     out = []
     keys = [(plan.kf(n), plan.spin(n)) for n in range(n_family)]
     for (kf, spin), a, e in _runs(keys):
-        Y = b.frequency_filter(X_hat, filters.get("fr_family", a, e), 2 ** kf)
-        U = b.modulus(Y)  # (B, c, N_fr >> kf, t)
-        del Y
-        if plan.average == GLOBAL:
+        # Second order is low-passed in time here, after the modulus (first order already was).
+        lowpass = ((filters.get(f"phi_r{j2}"), 2 ** (plan.ls - j2))
+                   if plan.average == LOCAL and j2 is not None else None)
+        U = b.frequency_modulus(X_hat, filters.get("fr_family", a, e), 2 ** kf, lowpass)
+        if plan.average == GLOBAL:  # U (B, c, N_fr >> kf, t)
             U = b.sum_powers(U, (1.0,), 1)
-        elif plan.average == LOCAL and j2 is not None:
-            t = b.shape(U)[-1]
-            U = b.lowpass_irfft(b.rfft(U, 1), filters.get(f"phi_r{j2}"),
-                                (2 ** (plan.ls - j2),), 1, (t,))
         if spin != 0 and plan.average_fr == LOCAL:
             kin = min(plan.family_j[a], plan.lF)  # equal over the run (checked at call time)
             U = b.frequency_lowpass(U, filters.get(f"fr_phi_r{kin}"), 2 ** (plan.lsf - kin))
