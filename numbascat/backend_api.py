@@ -432,6 +432,14 @@ class Backend:
         s = self.shape(x)[-2:]
         return self.to_full_spectrum(self.rfft(x, 2), 2, s) if real_input else self.fft(x, 2)
 
+    def frequency_fft_padded(self, x: Any, n: int, real_input: bool) -> Any:
+        """:meth:`frequency_fft` of ``x`` ``(..., m, t)`` padded with zeros to ``(..., n, t)``
+        (``n >= m``). The default pads with :meth:`pad_zeros`; a backend may fuse the two."""
+        m = self.shape(x)[-2]
+        if n > m:
+            x = self.pad_zeros(x, ((0, n - m), (0, 0)))
+        return self.frequency_fft(x, real_input)
+
     def frequency_filter(self, x_hat: Any, filters: Any, k: int) -> Any:
         """``ifft_n(periodise_n(X * filters[f], k))`` along axis -2, ``X`` from
         :meth:`frequency_fft` of a signal ``(..., n, t)``; ``filters``: prepared ``(F, n, 1)``.

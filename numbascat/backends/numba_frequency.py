@@ -207,10 +207,15 @@ class FrequencyAxisOps:
     ``real_dtype`` and ``_filter_array``."""
 
     def frequency_fft(self, x, real_input):
+        return self.frequency_fft_padded(x, x.shape[-2], real_input)
+
+    def frequency_fft_padded(self, x, n, real_input):
         x = np.ascontiguousarray(x)
-        lead, (n, t) = x.shape[:-2], x.shape[-2:]
+        lead, (m, t) = x.shape[:-2], x.shape[-2:]
+        if n < m:
+            raise ValueError(f"frequency_fft_padded: n={n} is shorter than the {m} rows of x")
         B = int(np.prod(lead, dtype=np.int64))
-        src = x.reshape((B, n, t))
+        src = x.reshape((B, m, t))
         cplx = np.iscomplexobj(src)
         out = fp.empty((B, t, n), np.result_type(x.dtype, np.complex64))
         rows = _block_rows(n, out.real.itemsize)

@@ -169,8 +169,7 @@ def jtfs_core(x, backend: Backend, filters, plan: PlanJTFS):
 
 def _frequency_stage(b, filters, plan: PlanJTFS, X, real: bool, j2, n_family: int):
     """Steps 2-3 for one input X (B, n1_max, t): a coefficient per family member."""
-    n1_max = b.shape(X)[1]
-    X_hat = b.frequency_fft(b.pad_zeros(X, ((0, plan.N_fr - n1_max), (0, 0))), real)
+    X_hat = b.frequency_fft_padded(X, plan.N_fr, real)
     out = []
     keys = [(plan.kf(n), plan.spin(n)) for n in range(n_family)]
     for (kf, spin), a, e in _runs(keys):
