@@ -70,6 +70,7 @@ class Scattering1DBase(MainSemantics, ScatteringTransform):
                           "averaging. For average=False set T=0.", DeprecationWarning,
                           stacklevel=3)
         self._params = p = P.make_params(J, shape, Q, T, max_order, average)
+        P.check_averaging_scale(p)  # before the filter bank: J may be absurdly large
         oversampling = P.check_oversampling(oversampling)
         if not isinstance(out_type, str) or out_type not in P.OUT_TYPES_1D:
             P.check_runtime(out_type, True, oversampling)  # raises with Kymatio's message
