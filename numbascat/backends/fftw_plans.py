@@ -187,13 +187,24 @@ def empty(shape, dtype) -> np.ndarray:
     Large arrays are recycled through :mod:`numbascat.backends.workspace` once nothing
     references them, which saves faulting in fresh pages on every call.
     """
+    if workspace.MAX_BYTES <= 0:
+        # numpy's own allocation is often aligned already (small arrays); try it first.
+        out = np.empty(shape, dtype)
+        if _byte_aligned()(out, _alignment()):
+            return out
     return workspace.empty(shape, dtype, _alignment())
 
 
 def is_aligned(x: np.ndarray) -> bool:
     """Whether ``x`` is C-contiguous and SIMD-aligned (a plan made by :func:`execute` runs on
     it without a copy)."""
-    return bool(x.flags.c_contiguous and x.ctypes.data % _alignment() == 0)
+    return bool(x.flags.c_contiguous and _byte_aligned()(x, _alignment()))
+
+
+@functools.cache
+def _byte_aligned():
+    # pyFFTW's compiled test reads the data pointer directly: 30x cheaper than ``x.ctypes``.
+    return pyfftw_core().is_byte_aligned
 
 
 def aligned(x: np.ndarray) -> np.ndarray:

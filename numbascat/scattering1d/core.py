@@ -68,9 +68,22 @@ class Plan1D:
     #: Kymatio main's T='global': unaveraged coefficients summed over the padded time axis.
     global_sum: bool = False
 
-    @property
+    @functools.cached_property
     def channel(self) -> dict[tuple[int, ...], int]:
         return {path: c for c, path in enumerate(self.paths)}
+
+    def output_order(self, flat: tuple[tuple[int, ...], ...]) -> np.ndarray:
+        """``argsort`` of the output channels of the paths ``flat`` (blocks joined in traversal
+        order), cached: the same schedule gives the same order on every call."""
+        order = self._order_cache.get(flat)
+        if order is None:
+            channel = self.channel
+            order = self._order_cache[flat] = np.argsort(np.array([channel[p] for p in flat]))
+        return order
+
+    @functools.cached_property
+    def _order_cache(self) -> dict:
+        return {}
 
     def k1(self, j1: int) -> int:
         j = min(j1, self.log2_T) if self.average else j1

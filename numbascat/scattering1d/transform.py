@@ -299,9 +299,8 @@ class Scattering1DBase(MainSemantics, ScatteringTransform):
         order) or as ``{path: (*batch, L)}`` in generation order (for 'dict' and 'list')."""
         backend = self.backend
         if self.out_type == "array":
-            flat = [path for block_paths in paths for path in block_paths]
-            channel = plan.channel
-            order = np.argsort(np.array([channel[path] for path in flat]))
+            order = plan.output_order(tuple(path for block_paths in paths
+                                            for path in block_paths))
             return self._restore_batch(backend.assemble(blocks, order), batch_shape)
         coefs = {}
         for block, block_paths in zip(blocks, paths, strict=True):

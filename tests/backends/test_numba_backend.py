@@ -152,6 +152,21 @@ def test_pad_any_size_matches_numpy():
         np.testing.assert_array_equal(b.pad(x, widths), want)
 
 
+def test_pad_within_one_reflection_matches_numpy():
+    # Pads shorter than the signal take the slice path: every width up to n - 1, both sides.
+    b = get_backend("numba")
+    rng = np.random.default_rng(1)
+    for m, n in [(2, 7), (5, 3), (6, 6)]:
+        x = rng.standard_normal((2, m, n)).astype(np.float32)
+        for widths in [((a, m - 1 - a), (n - 1, c)) for a in range(m) for c in range(n)]:
+            want = np.pad(x, [(0, 0)] + list(widths), mode="reflect")
+            np.testing.assert_array_equal(b.pad(x, widths), want)
+        y = x[0, 0]
+        for a in range(n):
+            for c in range(n):
+                np.testing.assert_array_equal(b.pad(y, ((a, c),)), np.pad(y, (a, c), "reflect"))
+
+
 def test_inputs_are_not_modified():
     b = get_backend("numba")
     x = np.random.default_rng(0).standard_normal((3, 8, 6)).astype(np.float32)
