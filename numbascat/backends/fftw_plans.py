@@ -181,18 +181,19 @@ def _alignment() -> int:
     return int(pyfftw_core().simd_alignment)
 
 
-def empty(shape, dtype) -> np.ndarray:
+def empty(shape, dtype, pooled: bool = True) -> np.ndarray:
     """An uninitialised C-contiguous array aligned for SIMD FFTW plans.
 
     Large arrays are recycled through :mod:`numbascat.backends.workspace` once nothing
-    references them, which saves faulting in fresh pages on every call.
+    references them, when recycling is on (``pooled=False``: never, for buffers kept for
+    long, such as a pooled plan's own).
     """
-    if workspace.MAX_BYTES <= 0:
+    if not pooled or workspace.limit() <= 0:
         # numpy's own allocation is often aligned already (small arrays); try it first.
         out = np.empty(shape, dtype)
         if _byte_aligned()(out, _alignment()):
             return out
-    return workspace.empty(shape, dtype, _alignment())
+    return workspace.empty(shape, dtype, _alignment(), pooled)
 
 
 def is_aligned(x: np.ndarray) -> bool:
@@ -286,8 +287,8 @@ def _make_entry(kind, in_shape, in_dtype, out_shape, out_dtype, d, threads, stat
         fftw_wisdom.load_wisdom()
         inplace = kind.endswith(INPLACE)
         kind = kind.removesuffix(INPLACE)
-        a = empty(in_shape, in_dtype)
-        b = a if inplace else empty(out_shape, out_dtype)
+        a = empty(in_shape, in_dtype, pooled=False)  # the plan keeps them
+        b = a if inplace else empty(out_shape, out_dtype, pooled=False)
         plan = _first_plan(kind, a, b, d, threads, state)
         if settings().planner != AUTO:
             fftw_wisdom.save_wisdom()
@@ -540,10 +541,11 @@ def replayer(keys: list, cold: bool = False):
         copies = min(count, max(1, COLD_BYTES // max(pair_bytes, 1))) if cold else 1
         pairs = []
         for _ in range(copies):
-            inp = empty(in_shape, np.dtype(in_dtype))
+            inp = empty(in_shape, np.dtype(in_dtype), pooled=False)
             view = inp.view(inp.real.dtype)
             view[...] = rng.standard_normal(view.shape)
-            pairs.append((inp, inp if inplace else empty(out_shape, np.dtype(out_dtype))))
+            pairs.append((inp, inp if inplace else empty(out_shape, np.dtype(out_dtype),
+                                                         pooled=False)))
         pools[key] = pairs
     steps, used = [], dict.fromkeys(counts, 0)
     for key in keys:
