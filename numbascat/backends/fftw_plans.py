@@ -66,6 +66,8 @@ MEASURE_MIN_SECONDS = 0.05
 MEASURE_AMORTISE = 1.0
 #: Auto planner: after a try ran out of time, wait for this many times more execution time.
 MEASURE_BACKOFF = 4.0
+#: Temporaries below this many bytes come from numpy directly when it aligns them.
+SMALL_BYTES = 1 << 16
 #: Transforms whose buffers exceed this fraction of the plan cache are never pooled.
 POOL_ENTRY_FRACTION = 8
 
@@ -188,8 +190,10 @@ def empty(shape, dtype, pooled: bool = True) -> np.ndarray:
     references them, when recycling is on (``pooled=False``: never, for buffers kept for
     long, such as a pooled plan's own).
     """
-    if not pooled or workspace.limit() <= 0:
-        # numpy's own allocation is often aligned already (small arrays); try it first.
+    if math.prod(shape) * np.dtype(dtype).itemsize < SMALL_BYTES:
+        # numpy's own allocation of a small array is often aligned already: try it first.
+        # (Never for large ones: they are mapped pages, never aligned, and a discarded
+        # mapping shifts glibc's thresholds so that later calls fault pages in again.)
         out = np.empty(shape, dtype)
         if _byte_aligned()(out, _alignment()):
             return out
