@@ -17,7 +17,6 @@ Two schedules, the same coefficients in the same output order:
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +46,8 @@ class Plan1D:
 
     Everything is Python ints and tuples, computed once per (oversampling, max_order): the
     forward pass does no numpy arithmetic, so ``torch.compile`` traces it in one graph.
+    Derived at construction: ``channel`` (path -> output channel) and ``stages`` (the
+    by-resolution schedule, :meth:`_make_stages`).
     """
 
     N: int
@@ -68,9 +69,15 @@ class Plan1D:
     #: Kymatio main's T='global': unaveraged coefficients summed over the padded time axis.
     global_sum: bool = False
 
-    @functools.cached_property
-    def channel(self) -> dict[tuple[int, ...], int]:
-        return {path: c for c, path in enumerate(self.paths)}
+    def __post_init__(self):
+        # Derived tables, computed once. Plain attributes, not functools.cached_property: its
+        # lock (Python 3.11) is a context manager that torch.compile cannot trace.
+        derived = {"channel": {path: c for c, path in enumerate(self.paths)},
+                   "_order_cache": {}, "_bytes_cache": {}}
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_children", self._make_children())
+        object.__setattr__(self, "stages", self._make_stages())
 
     def output_order(self, flat: tuple[tuple[int, ...], ...]) -> np.ndarray:
         """``argsort`` of the output channels of the paths ``flat`` (blocks joined in traversal
@@ -80,10 +87,6 @@ class Plan1D:
             channel = self.channel
             order = self._order_cache[flat] = np.argsort(np.array([channel[p] for p in flat]))
         return order
-
-    @functools.cached_property
-    def _order_cache(self) -> dict:
-        return {}
 
     def k1(self, j1: int) -> int:
         j = min(j1, self.log2_T) if self.average else j1
@@ -102,8 +105,7 @@ class Plan1D:
         the resolution ``k1 + k2`` they land at (none unless ``max_order == 2``)."""
         return self._children[g]
 
-    @functools.cached_property
-    def _children(self):
+    def _make_children(self):
         out = []
         for j1, _, _ in self.groups1:
             k1 = self.k1(j1)
@@ -111,11 +113,10 @@ class Plan1D:
                              if j2 > j1) if self.max_order == 2 else ())
         return tuple(out)
 
-    @functools.cached_property
-    def stages(self) -> tuple[tuple[int, tuple[int, ...], tuple[tuple[int, int, int, int], ...]],
-                              ...]:
-        """The by-resolution schedule: ``(r, first-order groups, second-order items)`` with
-        items ``(g, j2, start, stop)`` (parent group ``g``), in ascending ``r``.
+    def _make_stages(self) -> tuple[tuple[int, tuple[int, ...],
+                                          tuple[tuple[int, int, int, int], ...]], ...]:
+        """:attr:`stages`, the by-resolution schedule: ``(r, first-order groups, second-order
+        items)`` with items ``(g, j2, start, stop)`` (parent group ``g``), in ascending ``r``.
 
         A child lands at or above its parent's resolution; when at the same one (``k2 = 0``)
         it waits for a second stage at ``r``, after its parent's.
@@ -151,10 +152,6 @@ class Plan1D:
             widest = max(widest, 3 * B * channels * (self.N_pad >> r) * itemsize)
         self._bytes_cache[(B, itemsize)] = parents + widest
         return parents + widest
-
-    @functools.cached_property
-    def _bytes_cache(self) -> dict:
-        return {}
 
 
 def make_plan(params, j1, j2, psi2_first, oversampling: int, max_order: int,
