@@ -29,6 +29,7 @@ Subsampling ("periodisation") by ``k`` along an axis of length ``n`` maps a full
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -366,6 +367,13 @@ class Backend:
         """Run the callables ``tasks`` (one per batch part) and return their results in order;
         backends whose kernels release the GIL run them concurrently."""
         return [task() for task in tasks]
+
+    def recycled_temporaries(self, working_bytes: int):
+        """A context manager around one forward call whose working memory is at most
+        ``working_bytes`` (the transform's estimate): a host-memory backend may keep the
+        call's temporaries for the next call instead of handing them back to the system.
+        Default: nothing is kept."""
+        return contextlib.nullcontext()
 
     def output_array(self, shape: tuple[int, ...], dtype: Any) -> Any:
         """An uninitialised output ``shape`` of real ``dtype`` that a traversal fills block by

@@ -156,6 +156,18 @@ class ScatteringTransform:
             return self._scatter(backend.from_numpy(zeros), batch_shape)
         flat = backend.reshape(x, (n,) + signal_shape)
         step = self._memory_step(n, x, self._checked_batch_size())
+        if not getattr(backend, "host_memory", False):  # traced frameworks: no context here
+            return self._forward_steps(flat, n, step, batch_shape, signal_shape)
+        # Small passes may keep their temporaries for the next call (no fresh pages each time).
+        itemsize = np.dtype(backend.real_dtype(x)).itemsize
+        working = self._memory_model(itemsize).working(n if step is None else min(n, step))
+        with backend.recycled_temporaries(working):
+            return self._forward_steps(flat, n, step, batch_shape, signal_shape)
+
+    def _forward_steps(self, flat: Any, n: int, step: int | None,
+                       batch_shape: tuple[int, ...], signal_shape: tuple[int, ...]) -> Any:
+        """:meth:`_forward` past the checks: whole, in concurrent parts, or in steps."""
+        backend = self.backend
         if step is None:
             parts = self._batch_parts(n, signal_shape)
             if len(parts) > 1:

@@ -20,13 +20,14 @@ complex64 end to end; float64 signals run in double.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 
 import numpy as np
 
 from numbascat.backend_api import Backend, FilterRole, LazyFilterStack
-from numbascat.backends import cpu_load, pruned_fft
+from numbascat.backends import cpu_load, pruned_fft, workspace
 from numbascat.backends import fftw_plans as fp
 from numbascat.backends import numba_kernels as nk
 from numbascat.backends.info import NUMBA
@@ -53,6 +54,10 @@ SCRATCH_BYTES = 1 << 21
 CONCURRENT_ROWS_BYTES = 32 << 20
 #: Products smaller than this (values per part) run their rows serially: splitting costs more.
 CONCURRENT_ROWS_MIN_VALUES = 1 << 18
+#: Forward calls whose estimated working memory is at most this keep their temporaries for
+#: the next call (:func:`numbascat.backends.workspace.recycling`, this much at most per
+#: thread): 1d-eeg and 2d-mnist otherwise fault 6 and 13 MB of fresh pages in on every call.
+RECYCLE_BYTES = 20 << 20
 
 _parallel_state: list[bool] = []  # [usable] once decided
 
@@ -350,6 +355,11 @@ class NumbaBackend(FrequencyAxisOps, NumpyArrays, Backend):
     def run_batch_parts(self, tasks):
         return fp.run_parallel(tasks)
 
+    def recycled_temporaries(self, working_bytes):
+        if working_bytes > RECYCLE_BYTES:
+            return contextlib.nullcontext()
+        return workspace.recycling(RECYCLE_BYTES)
+
     def prepare_filters(self, filters, dtype, role=FilterRole.WAVELET):
         if not isinstance(filters, LazyFilterStack):
             filters = np.asarray(filters)
@@ -375,14 +385,36 @@ class NumbaBackend(FrequencyAxisOps, NumpyArrays, Backend):
         return stack
 
     # ------------------------------------------------------------------ primitives
+    def concatenate(self, arrays, axis):
+        # Into an aligned array: the FFT that usually follows then runs on it without a copy.
+        first = arrays[0]
+        axis = axis % first.ndim
+        shape = first.shape[:axis] + (sum(a.shape[axis] for a in arrays),) + first.shape[axis + 1:]
+        return np.concatenate(arrays, axis=axis, out=fp.empty(shape, np.result_type(*arrays)))
+
     def pad(self, x, pad_widths):
         d = len(pad_widths)
         shape = x.shape[-d:]
-        index = np.ix_(*[_reflect_index(n, int(a), int(b))
-                         for n, (a, b) in zip(shape, pad_widths, strict=True)])
-        out_shape = x.shape[:-d] + tuple(len(i.ravel()) for i in index)
-        out = fp.empty(out_shape, x.dtype)
-        out[...] = x[(Ellipsis,) + index]
+        widths = [(int(a), int(b)) for a, b in pad_widths]
+        out = fp.empty(x.shape[:-d] + tuple(n + a + b for n, (a, b) in zip(shape, widths,
+                                                                           strict=True)), x.dtype)
+        if not all(a < n and b < n for n, (a, b) in zip(shape, widths, strict=True)):
+            index = np.ix_(*[_reflect_index(n, a, b)
+                             for n, (a, b) in zip(shape, widths, strict=True)])
+            out[...] = x[(Ellipsis,) + index]
+            return out
+        # Borders within one reflection: slice copies, axis by axis, each over the full extent
+        # of the axes already padded (4x cheaper than the gather above on 32 x 1024 signals).
+        centre = tuple(slice(a, a + n) for n, (a, _) in zip(shape, widths, strict=True))
+        out[(Ellipsis,) + centre] = x
+        for i, (n, (a, b)) in enumerate(zip(shape, widths, strict=True)):
+            lead, rest = (Ellipsis,) + (slice(None),) * i, centre[i + 1:]
+            if a:
+                out[lead + (slice(0, a),) + rest] = out[lead + (slice(2 * a, a, -1),) + rest]
+            if b:
+                stop = a + n - 2 - b
+                out[lead + (slice(a + n, a + n + b),) + rest] = out[
+                    lead + (slice(a + n - 2, stop if stop >= 0 else None, -1),) + rest]
         return out
 
     def rfft(self, x, d):

@@ -16,7 +16,8 @@ from numbascat.cache import cached_arrays
 from numbascat.scattering1d.filter_bank import BANK_VERSION, temporal_support
 from numbascat.validation import as_flag, as_integer, as_real, check_int
 
-__all__ = ["OUT_TYPES_1D", "Params1D", "check_oversampling", "check_runtime", "make_params"]
+__all__ = ["OUT_TYPES_1D", "Params1D", "check_averaging_scale", "check_oversampling",
+           "check_runtime", "make_params"]
 
 OUT_TYPES_1D = ("array", "dict", "list")
 
@@ -187,6 +188,33 @@ def make_params(J, shape, Q=1, T=None, max_order=2, average=None) -> Params1D:
     params = Params1D(J, N, Q, T, average, max_order, log2_T, support, J_pad, pad_left,
                       2 ** J_pad - N - pad_left)
     return params
+
+
+def largest_averaged_J(N: int) -> int:
+    """The largest J whose default averaging (``T = 2^J``) fits the padded length of a signal
+    of length ``N``: averaging subsamples by ``2^J``, so ``J <= J_pad``."""
+    for J in range(_padded_log2(N, N), 0, -1):  # the cap on J_pad comes first
+        if J <= _padded_log2(N, temporal_support(N, SIGMA0 / 2 ** J)[0]):
+            return J
+    return 0
+
+
+def check_averaging_scale(p: Params1D) -> None:
+    """Raise ValueError when the averaging subsamples past the padded length (``T=None``, J
+    too large for the shape); Kymatio 0.3 fails there on a reshape (at construction from
+    ``J_pad + 3`` on, at the first call before), whose message comes first."""
+    if not p.average or p.log2_T <= p.J_pad:
+        return
+    N_pad = p.N_pad
+    kymatio = (f"cannot reshape array of size {N_pad} into shape "
+               f"({2 ** p.J if p.J <= p.J_pad + 2 else 2 * N_pad},0)")
+    largest = largest_averaged_J(p.N)
+    fix = (f"The largest J that works for shape={p.N} is {largest}" if largest >= 1 else
+           f"No J works for shape={p.N} with the default T")
+    raise ValueError(f"{kymatio}: J={p.J} is too large for a signal of length {p.N}. "
+                     f"Averaging by T=2^J subsamples by 2^{p.log2_T}, but the signal is padded "
+                     f"to 2^{p.J_pad} = {N_pad} samples only. {fix}; or keep J and set "
+                     f"T <= {p.N}.")
 
 
 def _cached_support(N: int, T: float) -> tuple[int, bool]:

@@ -70,6 +70,7 @@ class Scattering1DBase(MainSemantics, ScatteringTransform):
                           "averaging. For average=False set T=0.", DeprecationWarning,
                           stacklevel=3)
         self._params = p = P.make_params(J, shape, Q, T, max_order, average)
+        P.check_averaging_scale(p)  # before the filter bank: J may be absurdly large
         oversampling = P.check_oversampling(oversampling)
         if not isinstance(out_type, str) or out_type not in P.OUT_TYPES_1D:
             P.check_runtime(out_type, True, oversampling)  # raises with Kymatio's message
@@ -298,9 +299,8 @@ class Scattering1DBase(MainSemantics, ScatteringTransform):
         order) or as ``{path: (*batch, L)}`` in generation order (for 'dict' and 'list')."""
         backend = self.backend
         if self.out_type == "array":
-            flat = [path for block_paths in paths for path in block_paths]
-            channel = plan.channel
-            order = np.argsort(np.array([channel[path] for path in flat]))
+            order = plan.output_order(tuple(path for block_paths in paths
+                                            for path in block_paths))
             return self._restore_batch(backend.assemble(blocks, order), batch_shape)
         coefs = {}
         for block, block_paths in zip(blocks, paths, strict=True):

@@ -152,6 +152,21 @@ def test_pad_any_size_matches_numpy():
         np.testing.assert_array_equal(b.pad(x, widths), want)
 
 
+def test_pad_within_one_reflection_matches_numpy():
+    # Pads shorter than the signal take the slice path: every width up to n - 1, both sides.
+    b = get_backend("numba")
+    rng = np.random.default_rng(1)
+    for m, n in [(2, 7), (5, 3), (6, 6)]:
+        x = rng.standard_normal((2, m, n)).astype(np.float32)
+        for widths in [((a, m - 1 - a), (n - 1, c)) for a in range(m) for c in range(n)]:
+            want = np.pad(x, [(0, 0)] + list(widths), mode="reflect")
+            np.testing.assert_array_equal(b.pad(x, widths), want)
+        y = x[0, 0]
+        for a in range(n):
+            for c in range(n):
+                np.testing.assert_array_equal(b.pad(y, ((a, c),)), np.pad(y, (a, c), "reflect"))
+
+
 def test_inputs_are_not_modified():
     b = get_backend("numba")
     x = np.random.default_rng(0).standard_normal((3, 8, 6)).astype(np.float32)
@@ -322,3 +337,22 @@ def test_fft_floor(backend):
     assert fft_floor(S, x, repeat=2) > 0
     with pytest.raises(ValueError, match="repeat"):
         fft_floor(S, x, repeat=0)
+
+
+def test_small_calls_recycle_their_temporaries(monkeypatch):
+    from numbascat.backends import numba_backend, workspace
+
+    b = get_backend("numba")
+    monkeypatch.setattr(workspace, "MAX_BYTES", 0)
+    with b.recycled_temporaries(1 << 20):
+        assert workspace.limit() == numba_backend.RECYCLE_BYTES
+    with b.recycled_temporaries(numba_backend.RECYCLE_BYTES + 1):
+        assert workspace.limit() == 0  # large calls keep the allocator's own behaviour
+    # A small transform keeps its temporaries between calls and gives the same numbers.
+    workspace.clear()
+    S = frontend.Scattering1D(J=6, Q=2, shape=1024, backend="numba")
+    x = np.random.default_rng(0).standard_normal((4, 1024)).astype(np.float32)
+    first = S(x)
+    assert workspace._pool()  # buffers stayed for the next call
+    np.testing.assert_array_equal(S(x), first)
+    workspace.clear()

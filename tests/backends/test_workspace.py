@@ -49,3 +49,30 @@ def test_pool_is_bounded(monkeypatch):
     pooled = sum(r.nbytes for raws in workspace._pool().values() for r in raws)
     assert pooled <= (1 << 20) + (1 << 19)
     workspace.clear()
+
+
+def test_recycling_scope_keeps_buffers_for_the_next_call(monkeypatch):
+    monkeypatch.setattr(workspace, "MAX_BYTES", 0)
+    workspace.clear()
+    with workspace.recycling(8 << 20):
+        a = workspace.empty((1 << 16,), np.complex64, 64)  # 512 kB
+        address = a.ctypes.data
+        del a
+    assert workspace.limit() == 0  # off again outside the scope
+    outside = workspace.empty((1 << 16,), np.complex64, 64)
+    assert outside.ctypes.data != address  # not handed out from the pool
+    with workspace.recycling(8 << 20):
+        # A slightly smaller request of the same size class reuses the buffer.
+        b = workspace.empty(((1 << 16) - 100,), np.complex64, 64)
+        assert b.ctypes.data == address and b.ctypes.data % 64 == 0
+        kept = workspace.empty((1 << 16,), np.complex64, 64, pooled=False)
+        assert kept.ctypes.data != address
+    pooled = sum(len(raws) for raws in workspace._pool().values())
+    assert pooled == 1  # the unpooled buffer was never counted
+    workspace.clear()
+
+
+def test_size_classes_waste_at_most_a_fifth():
+    for n in [1 << 16, (1 << 16) + 1, 81921, 100000, 3 << 20, (7 << 20) + 5]:
+        size = workspace._size_class(n)
+        assert n <= size <= 1.25 * n + 64

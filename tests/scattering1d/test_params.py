@@ -1,8 +1,11 @@
 """Scattering1D parameter validation and padding (compat spec §1.1, §1.5)."""
+import warnings
+
 import numpy as np
 import pytest
 
 from numbascat.numpy import Scattering1D
+from numbascat.scattering1d import params as P
 from numbascat.scattering1d.params import make_params
 
 pytestmark = pytest.mark.filterwarnings("ignore:Signal support:UserWarning")
@@ -105,3 +108,26 @@ def test_runtime_errors():
 def test_too_large_J_without_averaging_is_a_clear_error():
     with pytest.raises(ValueError, match="J=14 is too large .* length 256 without averaging"):
         Scattering1D(14, 256, T=0, out_type="list", backend="numpy")
+
+
+@pytest.mark.parametrize("J, shown", [(40, 1024), (12, 1024), (11, 2048), (10, 1024)])
+def test_too_large_J_with_default_averaging_is_a_clear_error(J, shown):
+    # Kymatio 0.3 fails on a reshape (construction for J >= J_pad + 3, else at the call); its
+    # message comes first, then the reason and the largest J (9: 256 is padded to 2^9).
+    match = (rf"^cannot reshape array of size 512 into shape \({shown},0\): J={J} is too large "
+             rf"for a signal of length 256\. .* largest J that works for shape=256 is 9;")
+    with pytest.warns(UserWarning, match="too small"), pytest.raises(ValueError, match=match):
+        Scattering1D(J=J, Q=1, shape=256, backend="numpy")
+
+
+def test_largest_averaged_J_works_and_the_next_one_does_not():
+    for N in (128, 1000):
+        largest = P.largest_averaged_J(N)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            S = Scattering1D(J=largest, Q=1, shape=N, backend="numpy")
+            assert S(np.ones(N, np.float32)).shape[0] == S.output_size()
+            with pytest.raises(ValueError, match=f"J={largest + 1} is too large"):
+                Scattering1D(J=largest + 1, Q=1, shape=N, backend="numpy")
+    # A shorter explicit T keeps a large J usable.
+    assert Scattering1D(J=40, Q=1, shape=256, T=128, backend="numpy").output_size() > 0
