@@ -180,6 +180,23 @@ class ScatteringTransform:
         workers = max(1, min(int(self.backend.batch_workers(n, math.prod(signal_shape))), n))
         return [(i * n // workers, (i + 1) * n // workers) for i in range(workers)]
 
+    def _path_parts(self, x: Any, groups: int) -> int:
+        """Concurrent parts for ``groups`` independent path groups of the batch ``x``
+        ``(B, *signal)``: the backend's :meth:`~numbascat.backend_api.Backend.path_workers`,
+        lowered until the parts' working memory (each part up to one signal's, as if the batch
+        were ``parts`` times larger) and the output fit :attr:`memory_budget`."""
+        backend = self.backend
+        shape = backend.shape(x)
+        n = shape[0]
+        parts = max(1, min(int(backend.path_workers(groups, math.prod(shape))), groups))
+        if parts > 1 and getattr(backend, "host_memory", False):
+            budget = self._memory_budget()
+            if budget is not None:
+                model = self._memory_model(np.dtype(backend.real_dtype(x)).itemsize)
+                while parts > 1 and n * model.output + model.working(n * parts) > budget:
+                    parts -= 1
+        return parts
+
     def _checked_batch_size(self) -> int | None:
         step = self.batch_size
         if step is None:

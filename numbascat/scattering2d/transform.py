@@ -143,7 +143,8 @@ class Scattering2DBase(ScatteringTransform):
     def _scatter(self, x, batch_shape, block_bytes=None):
         _check_out_type(self.out_type)
         filters = self.prepared_filters(self.backend.real_dtype(x))
-        S = scattering2d(x, self.backend, filters, self._plan, block_bytes or self.block_bytes)
+        S = scattering2d(x, self.backend, filters, self._plan, block_bytes or self.block_bytes,
+                         self._path_parts(x, self.L))
         S = self._restore_batch(S, batch_shape)
         if self.out_type == "array":
             return S

@@ -146,5 +146,7 @@ class HarmonicScattering3DBase(ScatteringTransform):
 
     def _scatter(self, x, batch_shape, block_bytes=None):
         filters = self.prepared_filters(self.backend.real_dtype(x))
-        S = scattering3d(x, self.backend, filters, self._plan, block_bytes or self.block_bytes)
+        n_units = (self.L + 1) * (self.J + 1)
+        S = scattering3d(x, self.backend, filters, self._plan, block_bytes or self.block_bytes,
+                         self._path_parts(x, n_units))
         return self._restore_batch(S, batch_shape)

@@ -51,3 +51,38 @@ def test_concurrent_parts_share_the_block_budget(monkeypatch):
                         seen.append(block_bytes))
     S._scatter_part(4, None, (1,))
     assert seen == [1 << 18]
+
+
+def test_paths_are_split_only_when_worth_it(two_fft_threads):
+    backend = numbascat.Scattering2D(J=2, shape=(32, 32), frontend="numpy",
+                                     backend="numba").backend
+    big = backend.PATH_SPLIT_MIN_VALUES
+    assert backend.path_workers(8, big) == 2
+    assert backend.path_workers(8, big - 1) == 1  # a small image: threads cost more
+    assert backend.path_workers(1, big) == 1  # nothing to split
+    # Inside a batch part the batch split is the parallelism already.
+    assert fftw_plans.run_parallel([lambda: backend.path_workers(8, big)] * 2) == [1, 1]
+
+
+def test_paths_stay_serial_on_one_thread(monkeypatch):
+    monkeypatch.setenv("NUMBASCAT_FFT_THREADS", "1")
+    fftw_plans.refresh_settings()
+    try:
+        backend = numbascat.Scattering2D(J=2, shape=(32, 32), frontend="numpy",
+                                         backend="numba").backend
+        assert backend.path_workers(8, 1 << 20) == 1
+    finally:
+        monkeypatch.delenv("NUMBASCAT_FFT_THREADS")
+        fftw_plans.refresh_settings()
+
+
+def test_path_parts_fit_the_memory_budget(monkeypatch):
+    S = numbascat.Scattering2D(J=3, shape=(256, 256), frontend="numpy", backend="numba")
+    monkeypatch.setattr(S.backend, "path_workers", lambda n, values: 2)
+    x = np.zeros((1, 256, 256), np.float32)
+    assert S._path_parts(x, 8) == 2
+    model = S._memory_model(4)
+    S.memory_budget = model.total(1)  # room for one signal's working set, not two
+    assert S._path_parts(x, 8) == 1
+    S.memory_budget = model.output + model.working(2)
+    assert S._path_parts(x, 8) == 2
