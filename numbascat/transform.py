@@ -158,6 +158,10 @@ class ScatteringTransform:
         step = self._memory_step(n, x, self._checked_batch_size())
         if step is None:
             parts = self._batch_parts(n, signal_shape)
+            # A batch with fewer signals than the backend has workers (2 on 4 cores) is left
+            # whole when its path groups keep more workers busy (see _path_parts).
+            if 1 < len(parts) < self._path_parts(flat):
+                parts = [(0, n)]
             if len(parts) > 1:
                 tasks = [functools.partial(self._scatter_part, len(parts),
                                            backend.take(flat, np.arange(a, b), 0), (b - a,))
@@ -180,12 +184,21 @@ class ScatteringTransform:
         workers = max(1, min(int(self.backend.batch_workers(n, math.prod(signal_shape))), n))
         return [(i * n // workers, (i + 1) * n // workers) for i in range(workers)]
 
-    def _path_parts(self, x: Any, groups: int) -> int:
-        """Concurrent parts for ``groups`` independent path groups of the batch ``x``
+    def _path_groups(self) -> int:
+        """How many independent groups of paths :meth:`_scatter` can run concurrently
+        (:meth:`_path_parts`); 1: the transform has no such split."""
+        return 1
+
+    def _path_parts(self, x: Any, groups: int | None = None) -> int:
+        """Concurrent parts for ``groups`` (default :meth:`_path_groups`) independent path
+        groups of the batch ``x``
         ``(B, *signal)``: the backend's :meth:`~numbascat.backend_api.Backend.path_workers`,
         lowered until the parts' working memory (each part up to one signal's, as if the batch
         were ``parts`` times larger) and the output fit :attr:`memory_budget`."""
         backend = self.backend
+        groups = self._path_groups() if groups is None else groups
+        if groups < 2:
+            return 1
         shape = backend.shape(x)
         n = shape[0]
         parts = max(1, min(int(backend.path_workers(groups, math.prod(shape))), groups))

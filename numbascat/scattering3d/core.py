@@ -144,8 +144,8 @@ def scattering3d(x, backend: Backend, filters, plan: Plan3D,
     block_bytes : int
         Bound on the largest temporary of one batched operation.
     parts : int
-        When the whole batch is one chunk, its subtrees ``(l, j1)`` run in this many
-        concurrent groups (:func:`unit_groups`, :meth:`Backend.run_batch_parts`).
+        The subtrees ``(l, j1)`` of each chunk run in this many concurrent groups
+        (:func:`unit_groups`, :meth:`Backend.run_batch_parts`).
 
     Returns
     -------
@@ -159,6 +159,6 @@ def scattering3d(x, backend: Backend, filters, plan: Plan3D,
         out = _scatter_block(x, backend, filters, plan, parts)
     else:
         chunks = [_scatter_block(backend.take(x, np.arange(s, min(B, s + chunk)), 0),
-                                 backend, filters, plan) for s in range(0, B, chunk)]
+                                 backend, filters, plan, parts) for s in range(0, B, chunk)]
         out = backend.concatenate(chunks, axis=0)
     return backend.reshape(out, (B, len(plan.paths), plan.L + 1, len(plan.powers)))

@@ -86,3 +86,28 @@ def test_path_parts_fit_the_memory_budget(monkeypatch):
     assert S._path_parts(x, 8) == 1
     S.memory_budget = model.output + model.working(2)
     assert S._path_parts(x, 8) == 2
+
+
+def test_small_batches_split_their_paths_instead(monkeypatch):
+    # Two signals on four workers: four path groups beat two batch parts.
+    monkeypatch.setenv("NUMBASCAT_FFT_THREADS", "4")
+    fftw_plans.refresh_settings()
+    try:
+        S = numbascat.Scattering2D(J=2, shape=(192, 192), L=4, frontend="numpy", backend="numba")
+        x = np.random.default_rng(2).standard_normal((2, 192, 192)).astype(np.float32)
+        assert len(S._batch_parts(2, (192, 192))) == 2 and S._path_parts(x) == 4
+        with fftw_plans.recording() as records:
+            y = S(x)
+        sections = [r for r in records if r[0] == fftw_plans.PARALLEL]
+        assert [len(s[1]) for s in sections] == [4]
+        # Eight signals: the batch split, as before.
+        with fftw_plans.recording() as records:
+            S(np.concatenate([x] * 4))
+        sections = [r for r in records if r[0] == fftw_plans.PARALLEL]
+        assert [len(s[1]) for s in sections] == [4]
+        assert all(r[0] != fftw_plans.PARALLEL for part in sections[0][1] for r in part)
+    finally:
+        monkeypatch.delenv("NUMBASCAT_FFT_THREADS")
+        fftw_plans.refresh_settings()
+    ref = numbascat.Scattering2D(J=2, shape=(192, 192), L=4, frontend="numpy", backend="numpy")(x)
+    assert np.abs(y - ref).max() <= 1e-5 * np.abs(ref).max()
