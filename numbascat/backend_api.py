@@ -362,12 +362,13 @@ class Backend:
         the calling thread)."""
         return 1
 
-    def path_workers(self, n: int, values: int) -> int:
+    def path_workers(self, n: int, values: int, extra_bytes: int = 0) -> int:
         """Into how many parts a traversal may split ``n`` independent groups of paths of one
         batch (e.g. the first-order orientations of a 2D transform), run concurrently by
         :meth:`run_batch_parts`; ``values`` is the size of the batch (signals times values per
-        signal). Default 1: every path in the calling thread. The caller keeps the parts'
-        extra working memory within the transform's memory budget."""
+        signal), ``extra_bytes`` the working memory each part beyond the first adds (an upper
+        bound). Default 1: every path in the calling thread. The caller keeps the parts'
+        working memory within the transform's memory budget as well."""
         return 1
 
     def run_batch_parts(self, tasks: list) -> list:

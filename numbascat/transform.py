@@ -191,9 +191,9 @@ class ScatteringTransform:
 
     def _path_parts(self, x: Any, groups: int | None = None) -> int:
         """Concurrent parts for ``groups`` (default :meth:`_path_groups`) independent path
-        groups of the batch ``x``
-        ``(B, *signal)``: the backend's :meth:`~numbascat.backend_api.Backend.path_workers`,
-        lowered until the parts' working memory (each part up to one signal's, as if the batch
+        groups of the batch ``x`` ``(B, *signal)``: the backend's
+        :meth:`~numbascat.backend_api.Backend.path_workers` (told each extra part's working
+        memory, one batch's worth), lowered until the parts' working memory (as if the batch
         were ``parts`` times larger) and the output fit :attr:`memory_budget`."""
         backend = self.backend
         groups = self._path_groups() if groups is None else groups
@@ -201,13 +201,14 @@ class ScatteringTransform:
             return 1
         shape = backend.shape(x)
         n = shape[0]
-        parts = max(1, min(int(backend.path_workers(groups, math.prod(shape))), groups))
-        if parts > 1 and getattr(backend, "host_memory", False):
-            budget = self._memory_budget()
-            if budget is not None:
-                model = self._memory_model(np.dtype(backend.real_dtype(x)).itemsize)
-                while parts > 1 and n * model.output + model.working(n * parts) > budget:
-                    parts -= 1
+        host = getattr(backend, "host_memory", False)
+        model = self._memory_model(np.dtype(backend.real_dtype(x)).itemsize) if host else None
+        extra = model.working(2 * n) - model.working(n) if host else 0
+        parts = max(1, min(int(backend.path_workers(groups, math.prod(shape), extra)), groups))
+        budget = self._memory_budget() if parts > 1 and host else None
+        while budget is not None and parts > 1 and \
+                n * model.output + model.working(n * parts) > budget:
+            parts -= 1
         return parts
 
     def _checked_batch_size(self) -> int | None:

@@ -350,15 +350,23 @@ class NumbaBackend(NumpyArrays, Backend):
     #: Batches smaller than this many values keep their paths in one thread: below it the
     #: thread hand-off costs more than the second core saves (measured, see path_workers).
     PATH_SPLIT_MIN_VALUES = 1 << 14
+    #: Bound on the extra working memory of concurrent path parts (bytes, as estimated by the
+    #: transform): larger signals (2D 2048², 3D 256³) keep their paths in one thread, where
+    #: FFTW's threads (and wavelet_quadrature's concurrent rows) still use every core.
+    PATH_SPLIT_MAX_EXTRA_BYTES = 64 << 20
 
-    def path_workers(self, n, values):
+    def path_workers(self, n, values, extra_bytes=0):
         """One part per FFT thread, like :meth:`batch_workers`, for the path groups of a
         batch too small to split (batch 1 on two cores): each part's FFTs and kernels then
         run on one core, with no barrier between them. 1 inside a batch part (already
-        parallel) and for batches under :data:`PATH_SPLIT_MIN_VALUES` values."""
+        parallel), for batches under :data:`PATH_SPLIT_MIN_VALUES` values, and when the parts
+        would need more than :data:`PATH_SPLIT_MAX_EXTRA_BYTES` of extra working memory."""
         if n < 2 or values < self.PATH_SPLIT_MIN_VALUES or fp.in_parallel():
             return 1
-        return min(_free_threads(), n)
+        parts = min(_free_threads(), n)
+        while parts > 1 and (parts - 1) * extra_bytes > self.PATH_SPLIT_MAX_EXTRA_BYTES:
+            parts -= 1
+        return parts
 
     def run_batch_parts(self, tasks):
         return fp.run_parallel(tasks)

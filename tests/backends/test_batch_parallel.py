@@ -78,7 +78,7 @@ def test_paths_stay_serial_on_one_thread(monkeypatch):
 
 def test_path_parts_fit_the_memory_budget(monkeypatch):
     S = numbascat.Scattering2D(J=3, shape=(256, 256), frontend="numpy", backend="numba")
-    monkeypatch.setattr(S.backend, "path_workers", lambda n, values: 2)
+    monkeypatch.setattr(S.backend, "path_workers", lambda n, values, extra=0: 2)
     x = np.zeros((1, 256, 256), np.float32)
     assert S._path_parts(x, 8) == 2
     model = S._memory_model(4)
@@ -111,3 +111,17 @@ def test_small_batches_split_their_paths_instead(monkeypatch):
         fftw_plans.refresh_settings()
     ref = numbascat.Scattering2D(J=2, shape=(192, 192), L=4, frontend="numpy", backend="numpy")(x)
     assert np.abs(y - ref).max() <= 1e-5 * np.abs(ref).max()
+
+
+def test_paths_stay_serial_when_the_parts_need_too_much_memory(two_fft_threads):
+    backend = numbascat.Scattering2D(J=2, shape=(32, 32), frontend="numpy",
+                                     backend="numba").backend
+    bound = backend.PATH_SPLIT_MAX_EXTRA_BYTES
+    assert backend.path_workers(8, 1 << 20, bound) == 2
+    assert backend.path_workers(8, 1 << 20, bound + 1) == 1
+    # 2D 2048² (padded 2112²) at batch 1: one more signal's working memory is over the bound.
+    S = numbascat.Scattering2D(J=3, shape=(32, 32), frontend="numpy", backend="numba")
+    S._M_padded = S._N_padded = 2112  # its memory model, without building its filters
+    model = S._memory_model(4)
+    assert model.working(2) - model.working(1) > bound
+    assert backend.path_workers(8, 2048 ** 2, model.working(2) - model.working(1)) == 1

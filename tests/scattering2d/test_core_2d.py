@@ -15,7 +15,7 @@ def test_orientation_groups_cover_each_orientation_once():
 
 
 def _forced(monkeypatch, S, parts):
-    monkeypatch.setattr(S.backend, "path_workers", lambda n, values: parts)
+    monkeypatch.setattr(S.backend, "path_workers", lambda n, values, extra=0: parts)
 
 
 @pytest.mark.parametrize("parts", [2, 3])

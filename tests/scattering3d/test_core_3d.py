@@ -29,7 +29,7 @@ def test_concurrent_groups_match_the_serial_pass(monkeypatch, rotation_covariant
     kw = dict(J=2, shape=shape, L=2, rotation_covariant=rotation_covariant)
     S = HarmonicScattering3D(**kw, backend="numba")
     serial = S(x)
-    monkeypatch.setattr(S.backend, "path_workers", lambda n, values: 2)
+    monkeypatch.setattr(S.backend, "path_workers", lambda n, values, extra=0: 2)
     with fftw_plans.recording() as records:
         concurrent = S(x)
     sections = [r for r in records if r[0] == fftw_plans.PARALLEL]
