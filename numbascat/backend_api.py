@@ -363,9 +363,18 @@ class Backend:
         the calling thread)."""
         return 1
 
+    def path_workers(self, n: int, values: int, extra_bytes: int = 0) -> int:
+        """Into how many parts a traversal may split ``n`` independent groups of paths of one
+        batch (e.g. the first-order orientations of a 2D transform), run concurrently by
+        :meth:`run_batch_parts`; ``values`` is the size of the batch (signals times values per
+        signal), ``extra_bytes`` the working memory each part beyond the first adds (an upper
+        bound). Default 1: every path in the calling thread. The caller keeps the parts'
+        working memory within the transform's memory budget as well."""
+        return 1
+
     def run_batch_parts(self, tasks: list) -> list:
-        """Run the callables ``tasks`` (one per batch part) and return their results in order;
-        backends whose kernels release the GIL run them concurrently."""
+        """Run the callables ``tasks`` (one per batch or path part) and return their results in
+        order; backends whose kernels release the GIL run them concurrently."""
         return [task() for task in tasks]
 
     def recycled_temporaries(self, working_bytes: int):

@@ -170,6 +170,10 @@ class ScatteringTransform:
         backend = self.backend
         if step is None:
             parts = self._batch_parts(n, signal_shape)
+            # A batch with fewer signals than the backend has workers (2 on 4 cores) is left
+            # whole when its path groups keep more workers busy (see _path_parts).
+            if 1 < len(parts) < self._path_parts(flat):
+                parts = [(0, n)]
             if len(parts) > 1:
                 tasks = [functools.partial(self._scatter_part, len(parts),
                                            backend.take(flat, np.arange(a, b), 0), (b - a,))
@@ -191,6 +195,33 @@ class ScatteringTransform:
         """``[(start, stop), ...]``: the batch split the backend runs concurrently."""
         workers = max(1, min(int(self.backend.batch_workers(n, math.prod(signal_shape))), n))
         return [(i * n // workers, (i + 1) * n // workers) for i in range(workers)]
+
+    def _path_groups(self) -> int:
+        """How many independent groups of paths :meth:`_scatter` can run concurrently
+        (:meth:`_path_parts`); 1: the transform has no such split."""
+        return 1
+
+    def _path_parts(self, x: Any, groups: int | None = None) -> int:
+        """Concurrent parts for ``groups`` (default :meth:`_path_groups`) independent path
+        groups of the batch ``x`` ``(B, *signal)``: the backend's
+        :meth:`~numbascat.backend_api.Backend.path_workers` (told each extra part's working
+        memory, one batch's worth), lowered until the parts' working memory (as if the batch
+        were ``parts`` times larger) and the output fit :attr:`memory_budget`."""
+        backend = self.backend
+        groups = self._path_groups() if groups is None else groups
+        if groups < 2:
+            return 1
+        shape = backend.shape(x)
+        n = shape[0]
+        host = getattr(backend, "host_memory", False)
+        model = self._memory_model(np.dtype(backend.real_dtype(x)).itemsize) if host else None
+        extra = model.working(2 * n) - model.working(n) if host else 0
+        parts = max(1, min(int(backend.path_workers(groups, math.prod(shape), extra)), groups))
+        budget = self._memory_budget() if parts > 1 and host else None
+        while budget is not None and parts > 1 and \
+                n * model.output + model.working(n * parts) > budget:
+            parts -= 1
+        return parts
 
     def _checked_batch_size(self) -> int | None:
         step = self.batch_size

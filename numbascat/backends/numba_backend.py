@@ -98,6 +98,17 @@ def threadsafe_parallel() -> bool:
     return _parallel_state[0]
 
 
+def _free_threads() -> int:
+    """The FFT thread count, lowered to the cores other processes leave idle unless it was
+    set explicitly: parts wait for each other at the end of a call, so a part waiting for a
+    core that another process holds stalls the call (see numbascat.backends.cpu_load)."""
+    current = fp.settings()
+    threads = current.threads
+    if threads > 1 and not current.threads_explicit:
+        threads = cpu_load.idle_cores()
+    return max(1, threads)
+
+
 def _prod(shape) -> int:
     return math.prod(shape)
 
@@ -338,19 +349,30 @@ class NumbaBackend(FrequencyAxisOps, NumpyArrays, Backend):
         release the GIL, so every stage of the pass runs in parallel, not only the FFTs
         (multi-threaded FFTW plans would leave the kernels on one core).
         """
-        current = fp.settings()
-        threads = current.threads
-        if threads <= 1 or n < 2:
+        if n < 2 or (signal_size is not None and n * signal_size <= self.SPLIT_MIN_VALUES):
             return 1
-        if signal_size is not None and n * signal_size <= self.SPLIT_MIN_VALUES:
+        return min(_free_threads(), n)
+
+    #: Batches smaller than this many values keep their paths in one thread: below it the
+    #: thread hand-off costs more than the second core saves (measured, see path_workers).
+    PATH_SPLIT_MIN_VALUES = 1 << 14
+    #: Bound on the extra working memory of concurrent path parts (bytes, as estimated by the
+    #: transform): larger signals (2D 2048², 3D 256³) keep their paths in one thread, where
+    #: FFTW's threads (and wavelet_quadrature's concurrent rows) still use every core.
+    PATH_SPLIT_MAX_EXTRA_BYTES = 64 << 20
+
+    def path_workers(self, n, values, extra_bytes=0):
+        """One part per FFT thread, like :meth:`batch_workers`, for the path groups of a
+        batch too small to split (batch 1 on two cores): each part's FFTs and kernels then
+        run on one core, with no barrier between them. 1 inside a batch part (already
+        parallel), for batches under :data:`PATH_SPLIT_MIN_VALUES` values, and when the parts
+        would need more than :data:`PATH_SPLIT_MAX_EXTRA_BYTES` of extra working memory."""
+        if n < 2 or values < self.PATH_SPLIT_MIN_VALUES or fp.in_parallel():
             return 1
-        if not current.threads_explicit:
-            # Parts wait for each other at the end of the call: no more than the cores that
-            # other processes leave idle (see numbascat.backends.cpu_load).
-            threads = cpu_load.idle_cores()
-            if threads <= 1:
-                return 1
-        return min(threads, n)
+        parts = min(_free_threads(), n)
+        while parts > 1 and (parts - 1) * extra_bytes > self.PATH_SPLIT_MAX_EXTRA_BYTES:
+            parts -= 1
+        return parts
 
     def run_batch_parts(self, tasks):
         return fp.run_parallel(tasks)

@@ -4,16 +4,21 @@ Depth-first over first-order scales: for each scale ``j1`` the orientations are 
 chunks whose working set is bounded by ``block_bytes``; every second-order child of a chunk is
 computed before the next chunk starts. Within a chunk all filters at the same resolution go
 through one batched operation, so Python runs once per (chunk, scale), not once per path.
+
+The first-order orientations are independent subtrees: a batch too small for the backend to
+split (batch 1) may run them in concurrent groups instead (``parts``), all reading the one
+spectrum of the input.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from numbascat.backend_api import Backend
 
-__all__ = ["Plan2D", "make_plan", "scattering2d"]
+__all__ = ["Plan2D", "make_plan", "orientation_groups", "scattering2d"]
 
 #: Default bound on the largest temporary of one batched operation, in bytes. 4 MiB: on
 #: 2d-imagenet the traced working memory of a forward call is 28 MB against 67 MB at 16 MiB,
@@ -49,8 +54,15 @@ def _chunk_size(per_item_bytes: int, budget: int, n: int) -> int:
     return int(max(1, min(n, budget // max(per_item_bytes, 1))))
 
 
+def orientation_groups(L: int, parts: int) -> list[range]:
+    """``parts`` contiguous runs of the ``L`` first-order orientations, as even as they go:
+    every orientation costs the same, so the groups' paths cost the same within one."""
+    parts = max(1, min(parts, L))
+    return [range(i * L // parts, (i + 1) * L // parts) for i in range(parts)]
+
+
 def scattering2d(x, backend: Backend, filters, plan: Plan2D,
-                 block_bytes: int = DEFAULT_BLOCK_BYTES):
+                 block_bytes: int = DEFAULT_BLOCK_BYTES, parts: int = 1):
     """Scatter a batch of images.
 
     Parameters
@@ -61,6 +73,12 @@ def scattering2d(x, backend: Backend, filters, plan: Plan2D,
         Stacks ``psi_j{j}_r{r}`` of shape (L, M_pad/2^r, N_pad/2^r) (orientation t is row t)
         and ``phi_r{r}`` of shape (1, M_pad/2^r, N_pad/2^r), as built by ``filter_bank_2d``.
     plan : Plan2D
+    block_bytes : int
+        Bound on the largest temporary of one batched operation (of each part).
+    parts : int
+        The first-order orientations (with every second-order child) run in this many
+        concurrent groups (:func:`orientation_groups`, :meth:`Backend.run_batch_parts`), each
+        within ``block_bytes // parts``; 1 runs them all in the calling thread.
 
     Returns
     -------
@@ -72,6 +90,7 @@ def scattering2d(x, backend: Backend, filters, plan: Plan2D,
     B = backend.shape(x)[0]
     itemsize = 16 if np.dtype(backend.real_dtype(x)) == np.float64 else 8
     channel = plan.channel
+    m, n = M // 2 ** J, N // 2 ** J
 
     def low(u_hat, r):
         # Average at resolution r down to 2^J, drop one border pixel per side.
@@ -80,54 +99,72 @@ def scattering2d(x, backend: Backend, filters, plan: Plan2D,
         averaged = backend.lowpass_irfft(u_hat, filters.get(f"phi_r{r}"), (k, k), d, s)
         return backend.crop(averaged, (1, 1), (m - 1, n - 1))
 
-    m, n = M // 2 ** J, N // 2 ** J
-    blocks, indices = [], []
     # Backends that can fill an output in place get each block written as it is made: the
-    # finished coefficients are never held twice (as blocks, then joined).
+    # finished coefficients are never held twice (as blocks, then joined). The others get
+    # (blocks, channels) lists, one per group, joined in group order.
     out = backend.output_array((B, len(plan.paths), m - 2, n - 2), backend.real_dtype(x))
 
-    def emit(block, paths):
-        shape = backend.shape(block)
-        block = backend.reshape(block, (B, len(paths)) + shape[-2:])
-        if out is not None:
-            backend.write_channels(out, block, [channel[p] for p in paths])
-        else:
-            blocks.append(block)
-            indices.extend(channel[p] for p in paths)
+    def emitter(blocks, indices):
+        def emit(block, paths):
+            shape = backend.shape(block)
+            block = backend.reshape(block, (B, len(paths)) + shape[-2:])
+            if out is not None:
+                backend.write_channels(out, block, [channel[p] for p in paths])
+            else:
+                blocks.append(block)
+                indices.extend(channel[p] for p in paths)
+        return emit
 
     U0 = backend.pad(x, plan.pads) if any(sum(p) for p in plan.pads) else x
     U0_hat = backend.rfft(U0, d)
-    emit(low(U0_hat, 0), [()])
+    del U0
+    blocks, indices = [], []
+    emitter(blocks, indices)(low(U0_hat, 0), [()])
 
-    for j1 in range(J):
-        k1 = 2 ** j1
-        size1 = (M // k1) * (N // k1)
-        # Chunk first-order orientations so one chunk's spectra fit the budget; its children
-        # at j2 > j1 are chunked again over their own orientations below.
-        chunk1 = _chunk_size(B * size1 * itemsize, block_bytes, L)
-        for t0 in range(0, L, chunk1):
-            ts = range(t0, min(L, t0 + chunk1))
-            psi1 = filters.get(f"psi_j{j1}_r0", t0, t0 + chunk1)
-            Y1 = backend.multiply_subsample(U0_hat, psi1, (k1, k1), d)
-            U1, U1_hat = backend.ifft_modulus_rfft(Y1, d)
-            del Y1, U1
-            n1s = [j1 * L + t for t in ts]
-            emit(low(U1_hat, j1), [(n1,) for n1 in n1s])
-            if plan.max_order < 2:
-                continue
-            for j2 in range(j1 + 1, J):
-                k2 = 2 ** (j2 - j1)
-                size2 = size1 // (k2 * k2)
-                chunk2 = _chunk_size(B * len(ts) * size2 * itemsize, block_bytes, L)
-                for u0 in range(0, L, chunk2):
-                    psi2 = filters.get(f"psi_j{j2}_r{j1}", u0, u0 + chunk2)
-                    Y2 = backend.multiply_subsample(U1_hat, psi2, (k2, k2), d)
-                    _, U2_hat = backend.ifft_modulus_rfft(Y2, d)
-                    del Y2
-                    t2s = range(u0, min(L, u0 + chunk2))
-                    emit(low(U2_hat, j2), [(n1, j2 * L + t2) for n1 in n1s for t2 in t2s])
-            del U1_hat
+    def group(orientations: range, budget: int):
+        """Every path below the first-order orientations ``orientations``."""
+        blocks, indices = [], []
+        emit = emitter(blocks, indices)
+        t_end = orientations.stop
+        for j1 in range(J):
+            k1 = 2 ** j1
+            size1 = (M // k1) * (N // k1)
+            # Chunk first-order orientations so one chunk's spectra fit the budget; its
+            # children at j2 > j1 are chunked again over their own orientations below.
+            chunk1 = _chunk_size(B * size1 * itemsize, budget, len(orientations))
+            for t0 in range(orientations.start, t_end, chunk1):
+                t1 = min(t_end, t0 + chunk1)
+                psi1 = filters.get(f"psi_j{j1}_r0", t0, t1)
+                Y1 = backend.multiply_subsample(U0_hat, psi1, (k1, k1), d)
+                U1, U1_hat = backend.ifft_modulus_rfft(Y1, d)
+                del Y1, U1
+                n1s = [j1 * L + t for t in range(t0, t1)]
+                emit(low(U1_hat, j1), [(n1,) for n1 in n1s])
+                if plan.max_order < 2:
+                    continue
+                for j2 in range(j1 + 1, J):
+                    k2 = 2 ** (j2 - j1)
+                    size2 = size1 // (k2 * k2)
+                    chunk2 = _chunk_size(B * len(n1s) * size2 * itemsize, budget, L)
+                    for u0 in range(0, L, chunk2):
+                        psi2 = filters.get(f"psi_j{j2}_r{j1}", u0, u0 + chunk2)
+                        Y2 = backend.multiply_subsample(U1_hat, psi2, (k2, k2), d)
+                        _, U2_hat = backend.ifft_modulus_rfft(Y2, d)
+                        del Y2
+                        t2s = range(u0, min(L, u0 + chunk2))
+                        emit(low(U2_hat, j2), [(n1, j2 * L + t2) for n1 in n1s for t2 in t2s])
+                del U1_hat
+        return blocks, indices
 
+    groups = orientation_groups(L, parts)
+    if len(groups) == 1:
+        results = [group(groups[0], block_bytes)]
+    else:
+        share = max(1, block_bytes // len(groups))
+        results = backend.run_batch_parts([functools.partial(group, g, share) for g in groups])
+    for more_blocks, more_indices in results:
+        blocks += more_blocks
+        indices += more_indices
     if out is not None:
         return out
     order = np.argsort(np.asarray(indices))

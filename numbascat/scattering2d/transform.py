@@ -124,6 +124,9 @@ class Scattering2DBase(ScatteringTransform):
                            output=self.output_size() * (M >> self.J) * (N >> self.J) * itemsize,
                            factor=self.backend.memory_factor)
 
+    def _path_groups(self):
+        return self.L  # the first-order orientations (with their children)
+
     def _check_input_shape(self, shape):
         # Kymatio's texts first: "array" for NumPy inputs, "tensor" for the others.
         noun = "array" if self.array_kind == "numpy" else "tensor"
@@ -143,7 +146,8 @@ class Scattering2DBase(ScatteringTransform):
     def _scatter(self, x, batch_shape, block_bytes=None):
         _check_out_type(self.out_type)
         filters = self.prepared_filters(self.backend.real_dtype(x))
-        S = scattering2d(x, self.backend, filters, self._plan, block_bytes or self.block_bytes)
+        S = scattering2d(x, self.backend, filters, self._plan, block_bytes or self.block_bytes,
+                         self._path_parts(x))
         S = self._restore_batch(S, batch_shape)
         if self.out_type == "array":
             return S

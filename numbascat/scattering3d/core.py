@@ -5,10 +5,12 @@ For each degree ``l`` and scale ``j1``: ``U1 = |x * psi_{l,j1}|`` (the modulus o
 covariant), its integrals ``sum U1^q``, then for ``j2 > j1`` the same on ``U1`` with
 ``psi_{l,j2}`` (same ``l`` at both orders). Nothing is subsampled: every operation works on the
 full grid, so the batch is processed in chunks whose largest temporary is bounded by
-``block_bytes`` (never fewer than one signal per chunk).
+``block_bytes`` (never fewer than one signal per chunk). The subtrees ``(l, j1)`` are
+independent: a batch too small for the backend to split may run them in concurrent groups.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -17,7 +19,7 @@ import numpy as np
 from numbascat.backend_api import Backend
 from numbascat.scattering3d.filter_bank import filter_name
 
-__all__ = ["DEFAULT_BLOCK_BYTES", "Plan3D", "make_plan", "scattering3d"]
+__all__ = ["DEFAULT_BLOCK_BYTES", "Plan3D", "make_plan", "scattering3d", "unit_groups"]
 
 #: Default bound on the largest temporary of one batched operation, in bytes.
 DEFAULT_BLOCK_BYTES = 32 * 2 ** 20
@@ -58,21 +60,46 @@ def _wavelet_modulus(u_hat, backend: Backend, filters, plan: Plan3D, l: int, j: 
     return backend.wavelet_quadrature(u_hat, stack, 3, plan.powers, keep_modulus)
 
 
-def _scatter_block(x, backend: Backend, filters, plan: Plan3D):
-    """All coefficients of a batch ``(b, M, N, O)``: ``(b, P * (L+1), n_powers)``."""
+def _unit_cost(plan: Plan3D, l: int, j1: int) -> int:
+    """Relative cost of the subtree ``(l, j1)``: filter rows times wavelet moduli."""
+    rows = 2 * l + 1 if plan.rotation_covariant else 1
+    moduli = 1 + (plan.J - j1 if plan.max_order >= 2 else 0)
+    return rows * moduli
+
+
+def unit_groups(plan: Plan3D, parts: int) -> list[list[tuple[int, int]]]:
+    """The subtrees ``(l, j1)`` dealt into at most ``parts`` groups of about equal cost
+    (largest first, each to the cheapest group so far); every group keeps traversal order."""
+    units = [(l, j1) for l in range(plan.L + 1) for j1 in range(plan.J + 1)]
+    parts = max(1, min(parts, len(units)))
+    if parts == 1:
+        return [units]
+    loads = [0] * parts
+    groups: list[list[tuple[int, int]]] = [[] for _ in range(parts)]
+    for unit in sorted(units, key=lambda u: (-_unit_cost(plan, *u), u)):
+        g = loads.index(min(loads))
+        groups[g].append(unit)
+        loads[g] += _unit_cost(plan, *unit)
+    return [sorted(g) for g in groups if g]
+
+
+def _scatter_block(x, backend: Backend, filters, plan: Plan3D, parts: int = 1):
+    """All coefficients of a batch ``(b, M, N, O)``: ``(b, P * (L+1), n_powers)``; the
+    subtrees ``(l, j1)`` run in ``parts`` concurrent groups (:func:`unit_groups`)."""
     b = backend.shape(x)[0]
     n_powers = len(plan.powers)
     channel = plan.channel
     J = plan.J
-    blocks, indices = [], []
-
-    def emit(sums, path, l):
-        blocks.append(backend.reshape(sums, (b, 1, n_powers)))
-        indices.append(channel[(path, l)])
-
     x_hat = backend.rfft(x, 3)
-    for l in range(plan.L + 1):
-        for j1 in range(J + 1):
+
+    def group(units):
+        blocks, indices = [], []
+
+        def emit(sums, path, l):
+            blocks.append(backend.reshape(sums, (b, 1, n_powers)))
+            indices.append(channel[(path, l)])
+
+        for l, j1 in units:
             second = plan.max_order >= 2 and j1 < J
             u1, sums = _wavelet_modulus(x_hat, backend, filters, plan, l, j1, second)
             emit(sums, (j1,), l)
@@ -84,6 +111,13 @@ def _scatter_block(x, backend: Backend, filters, plan: Plan3D):
                 _, sums = _wavelet_modulus(u1_hat, backend, filters, plan, l, j2, False)
                 emit(sums, (j1, j2), l)
             del u1_hat
+        return blocks, indices
+
+    groups = unit_groups(plan, parts)
+    results = ([group(groups[0])] if len(groups) == 1 else
+               backend.run_batch_parts([functools.partial(group, g) for g in groups]))
+    blocks = [block for more, _ in results for block in more]
+    indices = [index for _, more in results for index in more]
     order = np.argsort(np.asarray(indices))
     return backend.assemble(blocks, order)
 
@@ -97,7 +131,7 @@ def batch_chunk(plan: Plan3D, real_itemsize: int, block_bytes: int) -> int:
 
 
 def scattering3d(x, backend: Backend, filters, plan: Plan3D,
-                 block_bytes: int = DEFAULT_BLOCK_BYTES):
+                 block_bytes: int = DEFAULT_BLOCK_BYTES, parts: int = 1):
     """Scatter a batch of volumes.
 
     Parameters
@@ -107,6 +141,11 @@ def scattering3d(x, backend: Backend, filters, plan: Plan3D,
         Stacks ``filter_name(l, j)`` of shape (2l+1, M, N, O), complex, as built by
         ``filter_bank_3d``.
     plan : Plan3D
+    block_bytes : int
+        Bound on the largest temporary of one batched operation.
+    parts : int
+        The subtrees ``(l, j1)`` of each chunk run in this many concurrent groups
+        (:func:`unit_groups`, :meth:`Backend.run_batch_parts`).
 
     Returns
     -------
@@ -117,9 +156,9 @@ def scattering3d(x, backend: Backend, filters, plan: Plan3D,
     itemsize = np.dtype(backend.real_dtype(x)).itemsize
     chunk = batch_chunk(plan, itemsize, block_bytes)
     if chunk >= B:
-        out = _scatter_block(x, backend, filters, plan)
+        out = _scatter_block(x, backend, filters, plan, parts)
     else:
-        parts = [_scatter_block(backend.take(x, np.arange(s, min(B, s + chunk)), 0),
-                                backend, filters, plan) for s in range(0, B, chunk)]
-        out = backend.concatenate(parts, axis=0)
+        chunks = [_scatter_block(backend.take(x, np.arange(s, min(B, s + chunk)), 0),
+                                 backend, filters, plan, parts) for s in range(0, B, chunk)]
+        out = backend.concatenate(chunks, axis=0)
     return backend.reshape(out, (B, len(plan.paths), plan.L + 1, len(plan.powers)))

@@ -137,6 +137,9 @@ class HarmonicScattering3DBase(ScatteringTransform):
                            output=int(np.prod(self.output_shape)) * itemsize,
                            factor=self.backend.memory_factor)
 
+    def _path_groups(self):
+        return (self.L + 1) * (self.J + 1)  # the subtrees (l, j1)
+
     def _check_input_shape(self, shape):
         _check_ndim(shape)
         if tuple(shape[-3:]) != self.shape:
@@ -146,5 +149,6 @@ class HarmonicScattering3DBase(ScatteringTransform):
 
     def _scatter(self, x, batch_shape, block_bytes=None):
         filters = self.prepared_filters(self.backend.real_dtype(x))
-        S = scattering3d(x, self.backend, filters, self._plan, block_bytes or self.block_bytes)
+        S = scattering3d(x, self.backend, filters, self._plan, block_bytes or self.block_bytes,
+                         self._path_parts(x))
         return self._restore_batch(S, batch_shape)

@@ -51,3 +51,77 @@ def test_concurrent_parts_share_the_block_budget(monkeypatch):
                         seen.append(block_bytes))
     S._scatter_part(4, None, (1,))
     assert seen == [1 << 18]
+
+
+def test_paths_are_split_only_when_worth_it(two_fft_threads):
+    backend = numbascat.Scattering2D(J=2, shape=(32, 32), frontend="numpy",
+                                     backend="numba").backend
+    big = backend.PATH_SPLIT_MIN_VALUES
+    assert backend.path_workers(8, big) == 2
+    assert backend.path_workers(8, big - 1) == 1  # a small image: threads cost more
+    assert backend.path_workers(1, big) == 1  # nothing to split
+    # Inside a batch part the batch split is the parallelism already.
+    assert fftw_plans.run_parallel([lambda: backend.path_workers(8, big)] * 2) == [1, 1]
+
+
+def test_paths_stay_serial_on_one_thread(monkeypatch):
+    monkeypatch.setenv("NUMBASCAT_FFT_THREADS", "1")
+    fftw_plans.refresh_settings()
+    try:
+        backend = numbascat.Scattering2D(J=2, shape=(32, 32), frontend="numpy",
+                                         backend="numba").backend
+        assert backend.path_workers(8, 1 << 20) == 1
+    finally:
+        monkeypatch.delenv("NUMBASCAT_FFT_THREADS")
+        fftw_plans.refresh_settings()
+
+
+def test_path_parts_fit_the_memory_budget(monkeypatch):
+    S = numbascat.Scattering2D(J=3, shape=(256, 256), frontend="numpy", backend="numba")
+    monkeypatch.setattr(S.backend, "path_workers", lambda n, values, extra=0: 2)
+    x = np.zeros((1, 256, 256), np.float32)
+    assert S._path_parts(x, 8) == 2
+    model = S._memory_model(4)
+    S.memory_budget = model.total(1)  # room for one signal's working set, not two
+    assert S._path_parts(x, 8) == 1
+    S.memory_budget = model.output + model.working(2)
+    assert S._path_parts(x, 8) == 2
+
+
+def test_small_batches_split_their_paths_instead(monkeypatch):
+    # Two signals on four workers: four path groups beat two batch parts.
+    monkeypatch.setenv("NUMBASCAT_FFT_THREADS", "4")
+    fftw_plans.refresh_settings()
+    try:
+        S = numbascat.Scattering2D(J=2, shape=(192, 192), L=4, frontend="numpy", backend="numba")
+        x = np.random.default_rng(2).standard_normal((2, 192, 192)).astype(np.float32)
+        assert len(S._batch_parts(2, (192, 192))) == 2 and S._path_parts(x) == 4
+        with fftw_plans.recording() as records:
+            y = S(x)
+        sections = [r for r in records if r[0] == fftw_plans.PARALLEL]
+        assert [len(s[1]) for s in sections] == [4]
+        # Eight signals: the batch split, as before.
+        with fftw_plans.recording() as records:
+            S(np.concatenate([x] * 4))
+        sections = [r for r in records if r[0] == fftw_plans.PARALLEL]
+        assert [len(s[1]) for s in sections] == [4]
+        assert all(r[0] != fftw_plans.PARALLEL for part in sections[0][1] for r in part)
+    finally:
+        monkeypatch.delenv("NUMBASCAT_FFT_THREADS")
+        fftw_plans.refresh_settings()
+    ref = numbascat.Scattering2D(J=2, shape=(192, 192), L=4, frontend="numpy", backend="numpy")(x)
+    assert np.abs(y - ref).max() <= 1e-5 * np.abs(ref).max()
+
+
+def test_paths_stay_serial_when_the_parts_need_too_much_memory(two_fft_threads):
+    backend = numbascat.Scattering2D(J=2, shape=(32, 32), frontend="numpy",
+                                     backend="numba").backend
+    bound = backend.PATH_SPLIT_MAX_EXTRA_BYTES
+    assert backend.path_workers(8, 1 << 20, bound) == 2
+    assert backend.path_workers(8, 1 << 20, bound + 1) == 1
+    # 2D 2048² (padded 2112²) at batch 1: one more signal's working memory is over the bound.
+    S = numbascat.Scattering2D(J=3, shape=(32, 32), frontend="numpy", backend="numba")
+    S._M_padded = S._N_padded = 2112  # its memory model, without building its filters
+    model = S._memory_model(4)
+    assert model.working(2) - model.working(1) > bound
+    assert backend.path_workers(8, 2048 ** 2, model.working(2) - model.working(1)) == 1
