@@ -26,9 +26,11 @@ from numbascat.backend_api import Backend
 __all__ = ["DEFAULT_BLOCK_BYTES", "Plan1D", "make_plan", "scattering1d"]
 
 #: Default bound on the largest temporary of one batched operation, in bytes (shared by the
-#: batch parts that run concurrently). Traced working memory of a 1d-music forward call: 37 MB
-#: at 16 MiB, 22 MB at 8 MiB, which costs about 15-25% in speed on the long 1D workloads.
-DEFAULT_BLOCK_BYTES = 16 * 2 ** 20
+#: batch parts that run concurrently). Traced working memory of a forward call at 16 / 8 MiB
+#: (measured side by side, 2 cores): 1d-music 37 / 21 MB (Kymatio 0.3 numpy: 64 MB),
+#: 1d-headline 42 / 27 MB, 1d-speech 35 / 19 MB, for 6-11% more time on the two long ones and
+#: none on 1d-speech.
+DEFAULT_BLOCK_BYTES = 8 * 2 ** 20
 
 
 def _runs(j: tuple[int, ...]) -> tuple[tuple[int, int, int], ...]:
