@@ -45,6 +45,7 @@ from numbascat.backends import cpu_load, fftw_wisdom, workspace
 from numbascat.backends.fftw_wisdom import pyfftw_core, wisdom_path
 
 __all__ = ["FFTSettings", "aligned", "call_threads", "clear_plans", "empty", "execute",
+           "free_threads",
            "in_parallel", "is_aligned", "plan_cache_bytes", "recording", "refresh_settings",
            "replayer", "settings", "threads_for", "wisdom_path"]
 
@@ -133,6 +134,18 @@ def _read_settings() -> FFTSettings:
 def plan_cache_bytes() -> int:
     """Bound on the bytes of buffers held by pooled plans (``NUMBASCAT_FFTW_PLAN_CACHE_MB``)."""
     return int(settings().plan_cache_mb * 2 ** 20)
+
+
+def free_threads() -> int:
+    """Threads for parallel parts of one call: the configured count, lowered to the cores
+    other processes leave idle unless it was set explicitly. Parts wait for each other at the
+    end of a call, so a part waiting for a core that another process holds stalls the call
+    (see :mod:`numbascat.backends.cpu_load`)."""
+    current = settings()
+    threads = current.threads
+    if threads > 1 and not current.threads_explicit:
+        threads = min(threads, cpu_load.idle_cores())
+    return max(1, threads)
 
 
 def call_threads(elements: int) -> int:

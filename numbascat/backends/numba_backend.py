@@ -27,11 +27,12 @@ import math
 import numpy as np
 
 from numbascat.backend_api import Backend, FilterRole, LazyFilterStack
-from numbascat.backends import cpu_load, pruned_fft, workspace
 from numbascat.backends import fftw_plans as fp
 from numbascat.backends import numba_kernels as nk
+from numbascat.backends import pruned_fft, workspace
 from numbascat.backends.info import NUMBA
 from numbascat.backends.numba_frequency import FrequencyAxisOps
+from numbascat.backends.numba_kernels import float_view as _fview
 from numbascat.backends.numpy_backend import NumpyArrays
 from numbascat.backends.support import (
     SupportRuns,
@@ -96,17 +97,6 @@ def threadsafe_parallel() -> bool:
             usable = False
         _parallel_state.append(usable)
     return _parallel_state[0]
-
-
-def _free_threads() -> int:
-    """The FFT thread count, lowered to the cores other processes leave idle unless it was
-    set explicitly: parts wait for each other at the end of a call, so a part waiting for a
-    core that another process holds stalls the call (see numbascat.backends.cpu_load)."""
-    current = fp.settings()
-    threads = current.threads
-    if threads > 1 and not current.threads_explicit:
-        threads = cpu_load.idle_cores()
-    return max(1, threads)
 
 
 def _prod(shape) -> int:
@@ -351,7 +341,7 @@ class NumbaBackend(FrequencyAxisOps, NumpyArrays, Backend):
         """
         if n < 2 or (signal_size is not None and n * signal_size <= self.SPLIT_MIN_VALUES):
             return 1
-        return min(_free_threads(), n)
+        return min(fp.free_threads(), n)
 
     #: Batches smaller than this many values keep their paths in one thread: below it the
     #: thread hand-off costs more than the second core saves (measured, see path_workers).
@@ -369,7 +359,7 @@ class NumbaBackend(FrequencyAxisOps, NumpyArrays, Backend):
         would need more than :data:`PATH_SPLIT_MAX_EXTRA_BYTES` of extra working memory."""
         if n < 2 or values < self.PATH_SPLIT_MIN_VALUES or fp.in_parallel():
             return 1
-        parts = min(_free_threads(), n)
+        parts = min(fp.free_threads(), n)
         while parts > 1 and (parts - 1) * extra_bytes > self.PATH_SPLIT_MAX_EXTRA_BYTES:
             parts -= 1
         return parts
@@ -701,11 +691,6 @@ class NumbaBackend(FrequencyAxisOps, NumpyArrays, Backend):
                 out[:, where] = block
             offset += c
         return out
-
-
-def _fview(a: np.ndarray) -> np.ndarray:
-    """The interleaved float view of a C-contiguous complex array (last axis doubled)."""
-    return a.view(a.real.dtype)
 
 
 def _check_half(x_hat, s, d, op):

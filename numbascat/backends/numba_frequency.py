@@ -16,13 +16,14 @@ blocks of one pair when there are too few pairs, are spread over the idle cores.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from numbascat.backends import cpu_load
 from numbascat.backends import fftw_plans as fp
 from numbascat.backends import frequency_kernels as fk
+from numbascat.backends.numba_kernels import float_view as _fview
 
 __all__ = ["FrequencyAxisOps", "FrequencySpectrum", "FrequencyWeights", "frequency_weights"]
 
@@ -48,10 +49,6 @@ class FrequencySpectrum:
     @property
     def n(self) -> int:
         return self.data.shape[-1]
-
-    @property
-    def t(self) -> int:
-        return self.data.shape[-2]
 
 
 @dataclass(frozen=True)
@@ -119,10 +116,6 @@ def frequency_weights(filters, dense, k: int, real: np.dtype) -> FrequencyWeight
     return weights
 
 
-def _fview(a: np.ndarray) -> np.ndarray:
-    return a.view(a.real.dtype)
-
-
 def _blocks(total: int, step: int) -> list[tuple[int, int]]:
     return [(a, min(total, a + step)) for a in range(0, total, step)]
 
@@ -147,14 +140,8 @@ def _block_rows(n: int, itemsize: int) -> int:
 
 def _workers() -> int:
     """Threads one call may spread its blocks over: none inside a parallel section (the
-    caller's batch parts are the parallelism), else the idle cores (see ``cpu_load``)."""
-    if fp.in_parallel():
-        return 1
-    current = fp.settings()
-    if current.threads <= 1:
-        return 1
-    return current.threads if current.threads_explicit else min(current.threads,
-                                                                 cpu_load.idle_cores())
+    caller's batch parts are the parallelism), else the free threads."""
+    return 1 if fp.in_parallel() else fp.free_threads()
 
 
 @functools.cache
@@ -193,8 +180,8 @@ def _fft_rows(kind: str, block: np.ndarray) -> None:
     block[...] = tmp
 
 
-def _run(tasks: list, workers: int) -> None:
-    """Run the callables ``tasks`` (each taking a group of work items) on ``workers``."""
+def _run(tasks: list) -> None:
+    """Run the callables ``tasks`` concurrently (inline when there is one)."""
     if len(tasks) > 1:
         fp.run_parallel(tasks)
     elif tasks:
@@ -214,7 +201,7 @@ class FrequencyAxisOps:
         lead, (m, t) = x.shape[:-2], x.shape[-2:]
         if n < m:
             raise ValueError(f"frequency_fft_padded: n={n} is shorter than the {m} rows of x")
-        B = int(np.prod(lead, dtype=np.int64))
+        B = math.prod(lead)
         src = x.reshape((B, m, t))
         cplx = np.iscomplexobj(src)
         out = fp.empty((B, t, n), np.result_type(x.dtype, np.complex64))
@@ -229,7 +216,7 @@ class FrequencyAxisOps:
                 _fft_rows("fft", block)
 
         workers = _workers() if B * n * t >= PARALLEL_MIN_VALUES else 1
-        _run([lambda g=g: run(g) for g in _split(items, workers)], workers)
+        _run([lambda g=g: run(g) for g in _split(items, workers)])
         return FrequencySpectrum(out, lead)
 
     def _spectrum_weights(self, x_hat, filters, k):
@@ -250,12 +237,15 @@ class FrequencyAxisOps:
         nk = n // w.k
         out = fp.empty((B, w.F, nk, t), X.dtype)
         rows = _block_rows(nk, out.real.itemsize)
+        scratch = {}
         for b in range(B):
             xv = _fview(X[b])
             for f in range(w.F):
                 ov = _fview(out[b, f])
                 for t0, t1 in _blocks(t, rows):
-                    buf = fp.empty((t1 - t0, nk), X.dtype)
+                    buf = scratch.get(t1 - t0)
+                    if buf is None:
+                        buf = scratch[t1 - t0] = fp.empty((t1 - t0, nk), X.dtype)
                     bv = _fview(buf)
                     fk.block_product(xv, t0, t1, w.runs, w.ptr, w.re, w.im, w.real, f, bv)
                     _fft_rows("ifft", buf)
@@ -289,8 +279,7 @@ class FrequencyAxisOps:
                 if U is not None:
                     self._lowpass_rows(U, phi, kt, out[b, f], inner)
 
-        _run([lambda g=g: run(g) for g in _split(pairs, workers if across_pairs else 1)],
-             workers)
+        _run([lambda g=g: run(g) for g in _split(pairs, workers if across_pairs else 1)])
         return out.reshape(x_hat.lead + (w.F, nk, t_out))
 
     def _modulus_rows(self, Xb, w, f, nk, dest, workers, scratch):

@@ -17,9 +17,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["lowpass_half_real", "modulus_scaled", "multiply_periodise_complex",
+__all__ = ["float_view", "lowpass_half_real", "modulus_scaled", "multiply_periodise_complex",
            "multiply_periodise_real", "multiply_periodise_real_par", "accumulate_squares",
            "root_powers", "quadrature_scaled", "squares_inplace", "sum_powers"]
+
+
+def float_view(a: np.ndarray) -> np.ndarray:
+    """The interleaved float view of a C-contiguous complex array (last axis doubled): the
+    form in which every kernel here and in ``frequency_kernels`` takes complex arrays."""
+    return a.view(a.real.dtype)
 
 
 #: Signals processed together by the real kernels: per-segment bookkeeping is paid once per
