@@ -62,6 +62,28 @@ def shared_dir() -> Path | None:
     return path if path.is_dir() else None
 
 
+def kymatio_main_reference() -> dict:
+    """The arrays of ``refdata/kymatio_main_jtfs.npz`` (skips the test when ../shared is
+    absent)."""
+    shared = shared_dir()
+    if shared is None:
+        pytest.skip("../shared (reference data) is absent; set NUMBASCAT_SHARED to its path")
+    import numpy as np
+
+    with np.load(shared / "refdata" / "kymatio_main_jtfs.npz") as data:
+        return {k: data[k] for k in data.files}
+
+
+def reference_params(ref: dict, prefix: str) -> dict:
+    """The constructor arguments of reference case ``prefix`` (its ``<prefix>_param_*``)."""
+    out = {}
+    for key, value in ref.items():
+        if key.startswith(prefix + "_param_"):
+            name = key[len(prefix) + len("_param_"):]
+            out[name] = tuple(int(v) for v in value) if value.ndim else value.item()
+    return out
+
+
 def kymatio_main_python() -> str | None:
     """The Kymatio main (0.4.0.dev0) interpreter named by NUMBASCAT_KYMATIO_MAIN_PYTHON."""
     path = os.environ.get("NUMBASCAT_KYMATIO_MAIN_PYTHON", "").strip()

@@ -112,11 +112,7 @@ def recipe_from_args(args, dim: int) -> Recipe:
         kwargs["backend"] = args.backend
     if dim == 1:
         if args.Q is not None:
-            try:
-                q = tuple(int(v) for v in str(args.Q).split(","))
-            except ValueError:
-                raise ValueError(f"--Q must be an integer or Q1,Q2; got {args.Q!r}") from None
-            kwargs["Q"] = q[0] if len(q) == 1 else q
+            kwargs["Q"] = _parse_Q(args.Q)
         if args.T is not None:
             kwargs["T"] = args.T
     else:
@@ -132,6 +128,15 @@ def recipe_from_args(args, dim: int) -> Recipe:
     return Recipe(dim, args.J, tuple(sorted(kwargs.items())))
 
 
+def _parse_Q(value) -> int | tuple[int, ...]:
+    """``--Q``: an integer or ``Q1,Q2``."""
+    try:
+        q = tuple(int(v) for v in str(value).split(","))
+    except ValueError:
+        raise ValueError(f"--Q must be an integer or Q1,Q2; got {value!r}") from None
+    return q[0] if len(q) == 1 else q
+
+
 def _jtfs_recipe(args, dim: int) -> Recipe:
     if dim != 1:
         raise ValueError(f"--transform jtfs scatters 1D signals; the inputs are {dim}D")
@@ -142,11 +147,7 @@ def _jtfs_recipe(args, dim: int) -> Recipe:
         raise ValueError("--max-order does not apply to --transform jtfs (always order 2)")
     kwargs: dict = {"J_fr": 2 if args.J_fr is None else args.J_fr, "Q": 1}
     if args.Q is not None:
-        try:
-            q = tuple(int(v) for v in str(args.Q).split(","))
-        except ValueError:
-            raise ValueError(f"--Q must be an integer or Q1,Q2; got {args.Q!r}") from None
-        kwargs["Q"] = q[0] if len(q) == 1 else q
+        kwargs["Q"] = _parse_Q(args.Q)
     for name in ("T", "Q_fr", "format", "backend"):
         if getattr(args, name) is not None:
             kwargs[name] = getattr(args, name)

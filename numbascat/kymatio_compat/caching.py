@@ -23,11 +23,17 @@ def get_cache_dir(name="", cache_base_dir=None, create=True):
     Raises ``ValueError`` when it does not exist and ``create`` is False.
     """
     path = os.path.join(find_cache_base_dir(cache_base_dir), name)
+    # Kymatio's text (sic), then how to fix it.
+    return _existing_dir(path, create, f"The cache directory does not exist,but I cannot "
+                                      f"create it: {path}. Create it, or call "
+                                      f"get_cache_dir({name!r}, create=True).")
+
+
+def _existing_dir(path: str, create: bool, missing: str) -> str:
+    """``path`` when it exists, else made when ``create``; else ``ValueError(missing)``."""
     if os.path.exists(path):
         return path
     if create:
         os.makedirs(path)
         return path
-    # Kymatio's text (sic), then how to fix it.
-    raise ValueError(f"The cache directory does not exist,but I cannot create it: {path}. "
-                     f"Create it, or call get_cache_dir({name!r}, create=True).")
+    raise ValueError(missing)

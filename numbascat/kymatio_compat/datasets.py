@@ -13,7 +13,7 @@ from urllib.error import URLError
 
 import numpy as np
 
-from numbascat.kymatio_compat.caching import get_cache_dir
+from numbascat.kymatio_compat.caching import _existing_dir, get_cache_dir
 
 __all__ = ["DatasetUnavailableError", "atom_charges", "fetch_fsdd", "fetch_qm7",
            "find_datasets_base_dir", "fsdd_url", "get_cache_dir", "get_dataset_dir", "qm7_url"]
@@ -49,13 +49,8 @@ def get_dataset_dir(dataset_name, datasets_base_dir=None, create=True):
     Raises ``ValueError`` when it does not exist and ``create`` is False.
     """
     path = os.path.join(find_datasets_base_dir(datasets_base_dir), dataset_name)
-    if os.path.exists(path):
-        return path
-    if create:
-        os.makedirs(path)
-        return path
-    raise ValueError(f"Could not find dataset dir {path}. Create it, or call "
-                     f"get_dataset_dir({dataset_name!r}, create=True).")
+    return _existing_dir(path, create, f"Could not find dataset dir {path}. Create it, or call "
+                                      f"get_dataset_dir({dataset_name!r}, create=True).")
 
 
 def _git_clone(url: str, target: str) -> None:

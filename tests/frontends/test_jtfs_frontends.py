@@ -4,32 +4,16 @@ import warnings
 
 import numpy as np
 import pytest
-from peer import shared_dir
+from peer import kymatio_main_reference as _ref
+from peer import reference_params as _params
 
 import numbascat
 
-SHARED = shared_dir()
 # jtfs_a on every frontend by default; the larger cases take tens of seconds per frontend on a
 # busy 2-core machine (numbers checked on numpy and numba in tests/scattering_jtfs).
 CASES = ["jtfs_a", pytest.param("jtfs_b", marks=pytest.mark.slow),
          pytest.param("jtfs_c", marks=pytest.mark.slow)]
 TINY = dict(J=2, J_fr=1, Q=1, shape=32)  # second order, both spins, in a few milliseconds
-
-
-def _ref():
-    if SHARED is None:
-        pytest.skip("../shared (reference data) is absent; set NUMBASCAT_SHARED")
-    with np.load(SHARED / "refdata" / "kymatio_main_jtfs.npz") as data:
-        return {k: data[k] for k in data.files}
-
-
-def _params(ref, prefix):
-    out = {}
-    for key, value in ref.items():
-        if key.startswith(prefix + "_param_"):
-            out[key[len(prefix) + 7:]] = (tuple(int(v) for v in value) if value.ndim
-                                          else value.item())
-    return out
 
 
 def _tiny(frontend, **kwargs):

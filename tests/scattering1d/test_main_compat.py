@@ -9,7 +9,12 @@ import pytest
 from numbascat.numpy import Scattering1D
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from peer import requires_kymatio_main, run_kymatio_main, shared_dir  # noqa: E402
+from peer import (  # noqa: E402
+    kymatio_main_reference,
+    requires_kymatio_main,
+    run_kymatio_main,
+    shared_dir,
+)
 
 SHARED = shared_dir()
 needs_shared = pytest.mark.skipif(SHARED is None, reason="../shared (reference data) is absent; "
@@ -19,8 +24,7 @@ BACKENDS = ["numpy", "numba"]
 
 @pytest.fixture(scope="module")
 def ref():
-    with np.load(SHARED / "refdata" / "kymatio_main_jtfs.npz") as data:
-        return {k: data[k] for k in data.files}
+    return kymatio_main_reference()
 
 
 def _rel(a, b):

@@ -8,7 +8,8 @@ import pytest
 from numbascat.numpy import TimeFrequencyScattering as TFS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from peer import shared_dir  # noqa: E402
+from peer import kymatio_main_reference, shared_dir  # noqa: E402
+from peer import reference_params as case_params  # noqa: E402
 
 SHARED = shared_dir()
 needs_shared = pytest.mark.skipif(SHARED is None, reason="../shared (reference data) is absent; "
@@ -18,17 +19,7 @@ CASES = ["jtfs_a", "jtfs_b", "jtfs_c"]
 
 @pytest.fixture(scope="module")
 def ref():
-    with np.load(SHARED / "refdata" / "kymatio_main_jtfs.npz") as data:
-        return {k: data[k] for k in data.files}
-
-
-def case_params(ref, prefix):
-    out = {}
-    for key, value in ref.items():
-        if key.startswith(prefix + "_param_"):
-            name = key[len(prefix) + 7:]
-            out[name] = tuple(int(v) for v in value) if value.ndim else value.item()
-    return out
+    return kymatio_main_reference()
 
 
 def rel(a, b):
