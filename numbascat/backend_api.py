@@ -333,6 +333,18 @@ class Backend:
         u = self.ifft_modulus(x_hat, d)
         return u, self.rfft(u, d)
 
+    def wavelet_modulus_rfft(self, x_hat: Any, filters: Any, k: tuple[int, ...], d: int) -> Any:
+        """The real spectrum of the modulus of each wavelet coefficient:
+        ``rfft(|ifft(multiply_subsample(x_hat, filters, k, d))|)``.
+
+        ``x_hat``: real spectrum of ``(..., *s)``; ``filters``: prepared wavelet stack
+        ``(F, *s)``. Returns the real spectra ``(..., F, *(s // k)[:-1], (s // k)[-1] // 2 + 1)``.
+        For the transforms that need only the spectrum of the modulus (2D): backends may fuse
+        the steps so that the product and the modulus never exist whole.
+        """
+        y = self.multiply_subsample(x_hat, filters, k, d)
+        return self.ifft_modulus_rfft(y, d)[1]
+
     def quadrature_modulus(self, x_hat: Any, d: int, axis: int) -> Any:
         """``sqrt(sum over axis of |ifft(x_hat)|**2)``: full spectra -> one real signal.
 

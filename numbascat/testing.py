@@ -140,6 +140,7 @@ class _Checker:
 
     def check_filters(self, d, s, k):
         b, ref = self.b, self.ref
+        axes = tuple(range(-d, 0))
         x = self.real(_LEAD + s)
         X, Xr = b.rfft(b.from_numpy(x), d), ref.rfft(self.ref_arr(x), d)
         s_low = tuple(n // kk for n, kk in zip(s, k, strict=True))
@@ -153,6 +154,11 @@ class _Checker:
                 want = self.np_ref(ref.multiply_subsample(Xr, pr, k, d))
                 self.close(f"multiply_subsample({label} filters)", b.multiply_subsample(
                     X, pf, k, d), want, self.cdtype)
+                # The spectra of the moduli, compared as full spectra (any half layout).
+                u_want = np.abs(np.fft.ifftn(want.astype(np.complex128), axes=axes))
+                self.close(f"wavelet_modulus_rfft({label} filters)",
+                           b.to_full_spectrum(b.wavelet_modulus_rfft(X, pf, k, d), d, s_low),
+                           np.fft.fftn(u_want, axes=axes), self.cdtype)
                 if all(kk == 1 for kk in k):
                     self.close(f"multiply({label} filters)", b.multiply(X, pf, d),
                                self.np_ref(ref.multiply(Xr, pr, d)), self.cdtype)

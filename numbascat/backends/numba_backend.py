@@ -33,6 +33,7 @@ from numbascat.backends import pruned_fft, workspace
 from numbascat.backends.info import NUMBA
 from numbascat.backends.numba_frequency import FrequencyAxisOps
 from numbascat.backends.numba_kernels import float_view as _fview
+from numbascat.backends.numba_wavelet_modulus import WaveletModulusOps
 from numbascat.backends.numpy_backend import NumpyArrays
 from numbascat.backends.support import (
     SupportRuns,
@@ -310,7 +311,7 @@ class PreparedStack:
 COMPACT_CHUNK_BYTES = 16 * 2 ** 20
 
 
-class NumbaBackend(FrequencyAxisOps, NumpyArrays, Backend):
+class NumbaBackend(WaveletModulusOps, FrequencyAxisOps, NumpyArrays, Backend):
     """Fast CPU backend on numpy arrays: pyFFTW plans plus numba kernels."""
 
     info = NUMBA

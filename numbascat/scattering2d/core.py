@@ -135,9 +135,7 @@ def scattering2d(x, backend: Backend, filters, plan: Plan2D,
             for t0 in range(orientations.start, t_end, chunk1):
                 t1 = min(t_end, t0 + chunk1)
                 psi1 = filters.get(f"psi_j{j1}_r0", t0, t1)
-                Y1 = backend.multiply_subsample(U0_hat, psi1, (k1, k1), d)
-                U1, U1_hat = backend.ifft_modulus_rfft(Y1, d)
-                del Y1, U1
+                U1_hat = backend.wavelet_modulus_rfft(U0_hat, psi1, (k1, k1), d)
                 n1s = [j1 * L + t for t in range(t0, t1)]
                 emit(low(U1_hat, j1), [(n1,) for n1 in n1s])
                 if plan.max_order < 2:
@@ -148,9 +146,7 @@ def scattering2d(x, backend: Backend, filters, plan: Plan2D,
                     chunk2 = _chunk_size(B * len(n1s) * size2 * itemsize, budget, L)
                     for u0 in range(0, L, chunk2):
                         psi2 = filters.get(f"psi_j{j2}_r{j1}", u0, u0 + chunk2)
-                        Y2 = backend.multiply_subsample(U1_hat, psi2, (k2, k2), d)
-                        _, U2_hat = backend.ifft_modulus_rfft(Y2, d)
-                        del Y2
+                        U2_hat = backend.wavelet_modulus_rfft(U1_hat, psi2, (k2, k2), d)
                         t2s = range(u0, min(L, u0 + chunk2))
                         emit(low(U2_hat, j2), [(n1, j2 * L + t2) for n1 in n1s for t2 in t2s])
                 del U1_hat

@@ -1,0 +1,160 @@
+"""The fused wavelet step of the ``numba`` backend: filter, periodise, invert, modulus, FFT.
+
+``multiply_subsample`` followed by ``ifft_modulus_rfft`` writes the whole complex product and
+the whole modulus to memory before the next stage reads them back: together 3x the spectrum
+that comes out. :meth:`WaveletModulusOps.wavelet_modulus_rfft` runs the four stages on blocks
+of (signal, filter) pairs instead, each block sized to stay in a core's cache, so only the
+output spectra reach memory (2d-imagenet: traced working memory 29.3 -> 20.8 MiB).
+
+The product kernel reads full spectrum rows, made once per signal and call from the half
+spectra (:func:`hermitian_full`), so that the columns past the half are not read backwards
+once per filter: every loop runs forwards and vectorises. The sums are those of the unfused
+kernel, term for term and in the same order; only FFTW's plans for the blocks differ.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from numbascat.backends import fftw_plans as fp
+from numbascat.backends.numba_kernels import float_view, modulus_scaled
+
+__all__ = ["FUSED_PAIR_MAX_BYTES", "PAIR_BLOCK_BYTES", "WaveletModulusOps", "hermitian_full",
+           "multiply_periodise_pairs"]
+
+#: Target size of one block's complex product (bytes): the product, its modulus and its
+#: spectrum (2.0x the product together) fit a 2 MiB L2 cache.
+PAIR_BLOCK_BYTES = 1 << 19
+#: Pairs larger than this (complex product bytes) take the unfused ops: a block of one pair
+#: leaves cache anyway, and the unfused product kernel may run on several threads.
+FUSED_PAIR_MAX_BYTES = 1 << 20
+
+
+@njit(cache=True, nogil=True)
+def hermitian_full(Xv, b0, b1, N, fullv):
+    """Full spectra of signals ``b0:b1`` from their half spectra.
+
+    Xv : (B, L, M, 2*(N//2+1)) float view of half spectra; fullv : (>= b1 - b0, L, M, 2*N)
+    float view, item ``i`` overwritten with the full spectrum of signal ``b0 + i``: columns
+    past the half by Hermitian symmetry, ``X[a, r, c] = conj(X[-a, -r, N - c])``.
+    """
+    L, M, h = Xv.shape[1], Xv.shape[2], N // 2 + 1
+    for i in range(b1 - b0):
+        for a in range(L):
+            an = (L - a) % L
+            for r in range(M):
+                src, dst = Xv[b0 + i, a, r], fullv[i, a, r]
+                dst[:2 * h] = src
+                mirror = Xv[b0 + i, an, (M - r) % M]
+                for c in range(h, N):
+                    dst[2 * c] = mirror[2 * (N - c)]
+                    dst[2 * c + 1] = -mirror[2 * (N - c) + 1]
+
+
+@njit(cache=True, nogil=True)
+def multiply_periodise_pairs(fullv, first, fv, ptr, seg, p0, p1, F, k0, k1, k2, ov):
+    """Pairs ``p0:p1`` (pair ``p`` is signal ``p // F`` with filter ``p % F``) of
+    :func:`numbascat.backends.numba_kernels.multiply_periodise_real`, on full spectra.
+
+    fullv : (S, L, M, 2*N) float view of the full spectra of signals ``first:first + S``
+        (:func:`hermitian_full`), holding every signal the pairs use.
+    fv, ptr, seg : the real stack's values and support cut, as for ``multiply_periodise_real``.
+    ov : (>= p1 - p0, L//k0, M//k1, 2*(N//k2)) float view; its first ``p1 - p0`` items are
+        overwritten with the periodised products, pair ``p`` at item ``p - p0``.
+
+    Every output value is the sum of the same terms, added in the same order, as there.
+    """
+    L, M = fullv.shape[1], fullv.shape[2]
+    Lk, Mk, Nk = L // k0, M // k1, ov.shape[3] // 2
+    of = ov.reshape(-1)
+    o_row = 2 * Nk
+    o_pair = Lk * Mk * o_row
+    of[:(p1 - p0) * o_pair] = 0.0
+    # Rows outermost, then filters, then the block's signals for that filter: a segment's
+    # bookkeeping is paid once for all of them, and the block's rows stay in cache.
+    for a in range(L):
+        ao = a % Lk
+        for r in range(M):
+            o_row_at = (ao * Mk + r % Mk) * o_row
+            for fi in range(F):
+                q0 = (fi - p0) % F  # first item of the block that uses filter fi
+                if q0 >= p1 - p0:
+                    continue
+                s0 = (p0 + q0) // F - first
+                nb = (p1 - p0 - q0 + F - 1) // F
+                row = (fi * L + a) * M + r
+                for p in range(ptr[row], ptr[row + 1]):
+                    sc, ec, j = seg[p, 0], seg[p, 1], 2 * seg[p, 2]
+                    n = 2 * (ec - sc)
+                    v0 = 2 * seg[p, 4]
+                    fs = fv[v0:v0 + n]
+                    for i in range(nb):
+                        xs = fullv[s0 + i, a, r, 2 * sc:2 * ec]
+                        dst = (q0 + i * F) * o_pair + o_row_at + j
+                        os_ = of[dst:dst + n]
+                        for t in range(n):
+                            os_[t] += xs[t] * fs[t]
+
+
+class WaveletModulusOps:
+    """Mixin of :class:`~numbascat.backends.numba_backend.NumbaBackend`: the fused
+    ``wavelet_modulus_rfft`` (module docstring)."""
+
+    def wavelet_modulus_rfft(self, x_hat, filters, k, d):
+        from numbascat.backends.numba_backend import PreparedStack, _canon, _check_half
+
+        if not isinstance(filters, PreparedStack):
+            filters = self.prepare_filters(filters, self.real_dtype(x_hat))
+        s = tuple(filters.shape[1:])
+        k = tuple(int(v) for v in k)
+        s_low = tuple(n // kk for n, kk in zip(s, k, strict=True))
+        n_low = math.prod(s_low)
+        if filters.is_complex or n_low * x_hat.itemsize > FUSED_PAIR_MAX_BYTES:
+            return super().wavelet_modulus_rfft(x_hat, filters, k, d)
+        _check_half(x_hat, s, d, "wavelet_modulus_rfft")
+        lead = x_hat.shape[:-d]
+        B, F = math.prod(lead), filters.shape[0]
+        L, M, N = _canon(s)
+        k3 = _canon(k)
+        half_low = s_low[:-1] + (s_low[-1] // 2 + 1,)
+        X = np.ascontiguousarray(x_hat).reshape((B, L, M, N // 2 + 1))
+        out = fp.empty((B * F,) + half_low, x_hat.dtype)
+        pairs = B * F
+        block = max(1, min(pairs, PAIR_BLOCK_BYTES // (n_low * x_hat.itemsize)))
+        # Blocks as even as they go: two FFT plan shapes per call at most.
+        block = -(-pairs // -(-pairs // block))
+        t = fp.empty((block,) + s_low, x_hat.dtype)
+        u = fp.empty((block,) + s_low, self.real_dtype(x_hat))
+        tv, uf = float_view(t.reshape((block,) + _canon(s_low))), u.reshape(-1)
+        ptr, seg = filters.segments(s_low[-1])
+        fv = filters.kernel_values(1.0 / math.prod(k3))
+        Xv = float_view(X)
+        # Full spectra of the signals the current block uses, each built once per call (the
+        # blocks walk the signals in order).
+        held = min(B, -(-block // F) + 1)
+        full = fp.empty((held, L, M, N), x_hat.dtype)
+        fullv = float_view(full)
+        w0 = w1 = 0
+        for p0 in range(0, pairs, block):
+            p1 = min(pairs, p0 + block)
+            rows = p1 - p0
+            b_lo, b_hi = p0 // F, (p1 - 1) // F + 1
+            if b_lo < w0 or b_hi > w1:
+                start = max(b_lo, w1) if b_lo < w1 else b_lo
+                keep = w1 - b_lo if b_lo < w1 else 0
+                if keep:
+                    full[:keep] = full[b_lo - w0:w1 - w0]
+                w0, w1 = b_lo, min(B, b_lo + held)
+                hermitian_full(Xv, start, w1, N, fullv[keep:])
+            multiply_periodise_pairs(fullv, w0, fv, ptr, seg, p0, p1, F, *k3, tv)
+            tc, uc = t[:rows], u[:rows]
+            fp.execute("ifft", tc, tc, d)
+            modulus_scaled(float_view(tc.reshape(-1)), 1.0 / n_low, uf[:rows * n_low])
+            dst = out[p0:p1]
+            if fp.is_aligned(dst):
+                fp.execute("rfft", uc, dst, d)
+            else:  # an odd spectrum size shifts the block off SIMD alignment
+                dst[...] = fp.execute("rfft", uc, fp.empty(dst.shape, dst.dtype), d)
+        return out.reshape(lead + (F,) + half_low)

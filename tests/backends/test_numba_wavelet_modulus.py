@@ -1,0 +1,124 @@
+"""The numba backend's fused wavelet_modulus_rfft against the unfused ops and the numpy backend."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from numbascat.backend_api import Backend, FilterRole
+from numbascat.backends import numba_wavelet_modulus as wm
+from numbascat.backends.numba_backend import NumbaBackend
+from numbascat.backends.numpy_backend import NumpyBackend
+
+
+def _gaussian_bumps(F, s, rng):
+    """Real filters with a limited support (Gaussian bumps at random frequencies), so the
+    support cut has rows, runs and columns past the half, as wavelets do."""
+    grids = np.meshgrid(*[np.fft.fftfreq(n) * n for n in s], indexing="ij")
+    out = np.empty((F,) + s)
+    for f in range(F):
+        centre = [rng.uniform(-n / 3, n / 3) for n in s]
+        width = rng.uniform(1.5, max(2.0, min(s) / 5))
+        r2 = sum((g - c) ** 2 for g, c in zip(grids, centre, strict=True))
+        out[f] = np.exp(-r2 / (2 * width ** 2))
+    return out
+
+
+def _reference(x, filters, k, d, dtype):
+    """The numpy backend's result as full spectra (its real spectra are full already)."""
+    ref = NumpyBackend()
+    X = ref.rfft(x, d)
+    pf = ref.prepare_filters(filters, dtype, FilterRole.WAVELET)
+    s_low = tuple(n // kk for n, kk in zip(x.shape[-d:], k, strict=True))
+    return ref.to_full_spectrum(ref.wavelet_modulus_rfft(X, pf, k, d), d, s_low)
+
+
+def _full(b, spectra, s, k, d):
+    return b.to_full_spectrum(spectra, d, tuple(n // kk for n, kk in zip(s, k, strict=True)))
+
+
+CASES = [  # (lead, signal shape, k, d)
+    ((3,), (16, 24), (1, 1), 2),
+    ((2, 3), (32, 32), (2, 2), 2),
+    ((5,), (40, 40), (4, 4), 2),
+    ((2,), (8, 12, 16), (1, 1, 1), 3),
+    ((4,), (64,), (2,), 1),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("lead,s,k,d", CASES)
+def test_fused_matches_numpy(lead, s, k, d, dtype):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(lead + s).astype(dtype)
+    filters = _gaussian_bumps(5, s, rng)
+    want = _reference(x, filters, k, d, dtype)
+    b = NumbaBackend()
+    got = _full(b, b.wavelet_modulus_rfft(b.rfft(x, d), b.prepare_filters(filters, dtype), k, d),
+                s, k, d)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    tol = 2e-6 if dtype == np.float32 else 1e-12
+    assert np.max(np.abs(got - want)) <= tol * np.max(np.abs(want))
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 1 << 30])
+def test_blocks_and_signal_windows_do_not_change_numbers(monkeypatch, block):
+    """Blocks of one pair, blocks that straddle signals, and one block for everything give
+    the unfused ops' result (same sums, only FFT plans differ)."""
+    rng = np.random.default_rng(3)
+    s, k, d = (24, 20), (2, 2), 2
+    x = rng.standard_normal((4, 3) + s).astype(np.float32)
+    filters = _gaussian_bumps(5, s, rng)
+    b = NumbaBackend()
+    X, pf = b.rfft(x, d), b.prepare_filters(filters, np.float32)
+    unfused = Backend.wavelet_modulus_rfft(b, X, pf, k, d)
+    n_low = (s[0] // 2) * (s[1] // 2)
+    monkeypatch.setattr(wm, "PAIR_BLOCK_BYTES", block * n_low * 8)
+    fused = b.wavelet_modulus_rfft(X, pf, k, d)
+    assert fused.shape == unfused.shape == (4, 3, 5, 12, 6)
+    np.testing.assert_allclose(fused, unfused, rtol=0, atol=2e-6 * np.abs(unfused).max())
+
+
+def test_products_match_the_unfused_kernel_exactly():
+    """Before any FFT, the fused product kernel gives the unfused kernel's values bit for bit
+    (same terms, same order), at every periodisation."""
+    rng = np.random.default_rng(5)
+    s, d = (32, 48), 2
+    x = rng.standard_normal((3,) + s).astype(np.float32)
+    filters = _gaussian_bumps(4, s, rng)
+    b = NumbaBackend()
+    X, pf = b.rfft(x, d), b.prepare_filters(filters, np.float32)
+    Xv = wm.float_view(np.ascontiguousarray(X).reshape((3, 1) + X.shape[1:]))
+    full = np.empty((3, 1) + s, np.complex64)
+    wm.hermitian_full(Xv, 0, 3, s[-1], wm.float_view(full))
+    np.testing.assert_array_equal(full[:, 0], b.to_full_spectrum(X, d, s))
+    for k in [(1, 1), (2, 2), (4, 2)]:
+        want = b.multiply_subsample(X, pf, k, d)  # (3, 4, m, n)
+        m, n = s[0] // k[0], s[1] // k[1]
+        ov = np.empty((12, 1, m, n), np.complex64)
+        ptr, seg = pf.segments(n)
+        wm.multiply_periodise_pairs(wm.float_view(full), 0, pf.kernel_values(1.0 / np.prod(k)),
+                                    ptr, seg, 0, 12, 4, 1, *k, wm.float_view(ov))
+        np.testing.assert_array_equal(ov.reshape(3, 4, m, n), want)
+
+
+def test_complex_and_large_products_take_the_unfused_path(monkeypatch):
+    rng = np.random.default_rng(1)
+    s, d = (16, 16), 2
+    x = rng.standard_normal((2,) + s).astype(np.float32)
+    b = NumbaBackend()
+    X = b.rfft(x, d)
+    cf = _gaussian_bumps(2, s, rng) * np.exp(1j * rng.uniform(0, 6, (2,) + s))
+    calls = []
+    monkeypatch.setattr(wm, "multiply_periodise_pairs",
+                        lambda *a: calls.append(1) or pytest.fail("fused kernel ran"))
+    got = _full(b, b.wavelet_modulus_rfft(X, b.prepare_filters(cf, np.float32), (1, 1), d),
+                s, (1, 1), d)
+    want = _reference(x, cf, (1, 1), d, np.float32)
+    np.testing.assert_allclose(got, want, atol=2e-6 * np.abs(want).max())
+    monkeypatch.setattr(wm, "FUSED_PAIR_MAX_BYTES", 16 * 16 * 8 - 1)
+    rf = _gaussian_bumps(2, s, rng)
+    got = _full(b, b.wavelet_modulus_rfft(X, b.prepare_filters(rf, np.float32), (1, 1), d),
+                s, (1, 1), d)
+    want = _reference(x, rf, (1, 1), d, np.float32)
+    np.testing.assert_allclose(got, want, atol=2e-6 * np.abs(want).max())
+    assert not calls
