@@ -210,6 +210,12 @@ class Backend:
         """Select ``indices`` (a numpy int array) along ``axis``."""
         raise NotImplementedError
 
+    def batch_range(self, x: Any, start: int, stop: int) -> Any:
+        """Signals ``start:stop`` of a batch ``(B, ...)``: ``x[start:stop]``, a view where the
+        framework has views (the batch parts and steps of a forward call read their signals
+        through it, so the input is not copied); by default a copy through :meth:`take`."""
+        return self.take(x, np.arange(start, stop), 0)
+
     def prepare_filters(self, filters: Any, dtype: Any, role: str = FilterRole.WAVELET) -> Any:
         """Place a numpy filter stack where this backend computes.
 

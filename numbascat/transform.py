@@ -176,13 +176,12 @@ class ScatteringTransform:
                 parts = [(0, n)]
             if len(parts) > 1:
                 tasks = [functools.partial(self._scatter_part, len(parts),
-                                           backend.take(flat, np.arange(a, b), 0), (b - a,))
+                                           backend.batch_range(flat, a, b), (b - a,))
                          for a, b in parts]
                 return self._join_chunks(backend.run_batch_parts(tasks), batch_shape)
         if step is None or n <= step:
             return self._scatter(flat, batch_shape)
-        index = np.arange(n)
-        parts = [self._scatter(backend.take(flat, index[i:i + step], axis=0), (min(step, n - i),))
+        parts = [self._scatter(backend.batch_range(flat, i, min(n, i + step)), (min(step, n - i),))
                  for i in range(0, n, step)]
         return self._join_chunks(parts, batch_shape)
 

@@ -100,9 +100,10 @@ def test_parallel_kernel_under_threads(monkeypatch):
     monkeypatch.setattr(numba_kernels, "multiply_periodise_real_par",
                         lambda *a: calls.append(1) or parallel(*a))
     try:
-        S = nsn.Scattering2D(2, (64, 64), L=8, backend="numba")
+        # 1D: the 2D traversal's fused wavelet step has its own serial product kernel.
+        S = nsn.Scattering1D(J=6, shape=2048, Q=4, backend="numba")
         rng = np.random.default_rng(2)
-        inputs = [rng.standard_normal((16, 64, 64)).astype(np.float32) for _ in range(8)]
+        inputs = [rng.standard_normal((16, 2048)).astype(np.float32) for _ in range(8)]
         with ThreadPoolExecutor(max_workers=8) as pool:
             concurrent = list(pool.map(S, inputs))
         assert calls, "the parallel kernel did not run"

@@ -26,7 +26,7 @@ __all__ = ["FUSED_PAIR_MAX_BYTES", "PAIR_BLOCK_BYTES", "WaveletModulusOps", "her
 
 #: Target size of one block's complex product (bytes): the product, its modulus and its
 #: spectrum (2.0x the product together) fit a 2 MiB L2 cache.
-PAIR_BLOCK_BYTES = 1 << 19
+PAIR_BLOCK_BYTES = 1 << 18
 #: Pairs larger than this (complex product bytes) take the unfused ops: a block of one pair
 #: leaves cache anyway, and the unfused product kernel may run on several threads.
 FUSED_PAIR_MAX_BYTES = 1 << 20
@@ -98,6 +98,16 @@ def multiply_periodise_pairs(fullv, first, fv, ptr, seg, p0, p1, F, k0, k1, k2, 
                             os_[t] += xs[t] * fs[t]
 
 
+def _block_pairs(pairs: int, F: int, fit: int) -> int:
+    """Pairs per block: at most ``fit`` (at least 1), aligned with the filter count ``F`` so
+    that a block covers whole signals (a multiple of ``F``) or part of one (a divisor of
+    ``F``). Full blocks and one shorter last block: two FFT plan shapes per call at most."""
+    fit = max(1, min(pairs, fit))
+    if fit >= F:
+        return fit - fit % F
+    return max(b for b in range(1, fit + 1) if F % b == 0)
+
+
 class WaveletModulusOps:
     """Mixin of :class:`~numbascat.backends.numba_backend.NumbaBackend`: the fused
     ``wavelet_modulus_rfft`` (module docstring)."""
@@ -122,9 +132,7 @@ class WaveletModulusOps:
         X = np.ascontiguousarray(x_hat).reshape((B, L, M, N // 2 + 1))
         out = fp.empty((B * F,) + half_low, x_hat.dtype)
         pairs = B * F
-        block = max(1, min(pairs, PAIR_BLOCK_BYTES // (n_low * x_hat.itemsize)))
-        # Blocks as even as they go: two FFT plan shapes per call at most.
-        block = -(-pairs // -(-pairs // block))
+        block = _block_pairs(pairs, F, PAIR_BLOCK_BYTES // (n_low * x_hat.itemsize))
         t = fp.empty((block,) + s_low, x_hat.dtype)
         u = fp.empty((block,) + s_low, self.real_dtype(x_hat))
         tv, uf = float_view(t.reshape((block,) + _canon(s_low))), u.reshape(-1)
@@ -132,8 +140,8 @@ class WaveletModulusOps:
         fv = filters.kernel_values(1.0 / math.prod(k3))
         Xv = float_view(X)
         # Full spectra of the signals the current block uses, each built once per call (the
-        # blocks walk the signals in order).
-        held = min(B, -(-block // F) + 1)
+        # blocks walk the signals in order, and never straddle two when they can help it).
+        held = min(B, -(-block // F) + (block % F != 0 and F % block != 0))
         full = fp.empty((held, L, M, N), x_hat.dtype)
         fullv = float_view(full)
         w0 = w1 = 0

@@ -35,6 +35,9 @@ class NumpyArrays:
     def take(self, x, indices, axis):
         return np.take(x, indices, axis=axis)
 
+    def batch_range(self, x, start, stop):
+        return x[start:stop]
+
     def subsample(self, x_hat, k):
         d = len(k)
         lead = x_hat.shape[:-d]

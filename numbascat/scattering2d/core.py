@@ -149,6 +149,7 @@ def scattering2d(x, backend: Backend, filters, plan: Plan2D,
                         U2_hat = backend.wavelet_modulus_rfft(U1_hat, psi2, (k2, k2), d)
                         t2s = range(u0, min(L, u0 + chunk2))
                         emit(low(U2_hat, j2), [(n1, j2 * L + t2) for n1 in n1s for t2 in t2s])
+                        del U2_hat  # before the next one is made, not after
                 del U1_hat
         return blocks, indices
 
