@@ -6,8 +6,8 @@ that comes out. :meth:`WaveletModulusOps.wavelet_modulus_rfft` runs the four sta
 of (signal, filter) pairs instead, each block sized to stay in a core's cache, so only the
 output spectra reach memory (2d-imagenet: traced working memory 29.3 -> 20.8 MiB).
 
-The product kernel reads full spectrum rows, made once per signal and call from the half
-spectra (:func:`hermitian_full`), so that the columns past the half are not read backwards
+The product kernel reads the columns past the half of each spectrum from a mirrored copy,
+made once per signal and call (:func:`mirrored_half`), so that they are not read backwards
 once per filter: every loop runs forwards and vectorises. The sums are those of the unfused
 kernel, term for term and in the same order; only FFTW's plans for the blocks differ.
 """
@@ -21,52 +21,54 @@ from numba import njit
 from numbascat.backends import fftw_plans as fp
 from numbascat.backends.numba_kernels import float_view, modulus_scaled
 
-__all__ = ["FUSED_PAIR_MAX_BYTES", "PAIR_BLOCK_BYTES", "WaveletModulusOps", "hermitian_full",
+__all__ = ["FUSED_PAIR_MAX_BYTES", "PAIR_BLOCK_BYTES", "WaveletModulusOps", "mirrored_half",
            "multiply_periodise_pairs"]
 
 #: Target size of one block's complex product (bytes): the product, its modulus and its
 #: spectrum (2.0x the product together) fit a 2 MiB L2 cache.
-PAIR_BLOCK_BYTES = 1 << 18
+PAIR_BLOCK_BYTES = 1 << 19
 #: Pairs larger than this (complex product bytes) take the unfused ops: a block of one pair
 #: leaves cache anyway, and the unfused product kernel may run on several threads.
 FUSED_PAIR_MAX_BYTES = 1 << 20
 
 
 @njit(cache=True, nogil=True)
-def hermitian_full(Xv, b0, b1, N, fullv):
-    """Full spectra of signals ``b0:b1`` from their half spectra.
+def mirrored_half(Xv, b0, b1, N, mv):
+    """The columns past the half of the full spectra of signals ``b0:b1``.
 
-    Xv : (B, L, M, 2*(N//2+1)) float view of half spectra; fullv : (>= b1 - b0, L, M, 2*N)
-    float view, item ``i`` overwritten with the full spectrum of signal ``b0 + i``: columns
-    past the half by Hermitian symmetry, ``X[a, r, c] = conj(X[-a, -r, N - c])``.
+    Xv : (B, L, M, 2*(N//2+1)) float view of half spectra; mv : (>= b1 - b0, L, M,
+    2*(N - N//2 - 1)) float view, item ``i`` overwritten with columns ``c = N//2+1 .. N-1`` of
+    signal ``b0 + i``, by Hermitian symmetry: ``X[a, r, c] = conj(X[-a, -r, N - c])``.
     """
     L, M, h = Xv.shape[1], Xv.shape[2], N // 2 + 1
     for i in range(b1 - b0):
         for a in range(L):
             an = (L - a) % L
             for r in range(M):
-                src, dst = Xv[b0 + i, a, r], fullv[i, a, r]
-                dst[:2 * h] = src
+                dst = mv[i, a, r]
                 mirror = Xv[b0 + i, an, (M - r) % M]
                 for c in range(h, N):
-                    dst[2 * c] = mirror[2 * (N - c)]
-                    dst[2 * c + 1] = -mirror[2 * (N - c) + 1]
+                    dst[2 * (c - h)] = mirror[2 * (N - c)]
+                    dst[2 * (c - h) + 1] = -mirror[2 * (N - c) + 1]
 
 
 @njit(cache=True, nogil=True)
-def multiply_periodise_pairs(fullv, first, fv, ptr, seg, p0, p1, F, k0, k1, k2, ov):
+def multiply_periodise_pairs(Xv, mv, first, fv, ptr, seg, p0, p1, F, N, k0, k1, k2, ov):
     """Pairs ``p0:p1`` (pair ``p`` is signal ``p // F`` with filter ``p % F``) of
-    :func:`numbascat.backends.numba_kernels.multiply_periodise_real`, on full spectra.
+    :func:`numbascat.backends.numba_kernels.multiply_periodise_real`.
 
-    fullv : (S, L, M, 2*N) float view of the full spectra of signals ``first:first + S``
-        (:func:`hermitian_full`), holding every signal the pairs use.
+    Xv : (B, L, M, 2*(N//2+1)) float view of the half spectra.
+    mv : (S, L, M, 2*(N - N//2 - 1)) their columns past the half (:func:`mirrored_half`) for
+        signals ``first:first + S``, holding every signal the pairs use: every segment is
+        read forwards (no backwards read per filter), so every loop vectorises.
     fv, ptr, seg : the real stack's values and support cut, as for ``multiply_periodise_real``.
     ov : (>= p1 - p0, L//k0, M//k1, 2*(N//k2)) float view; its first ``p1 - p0`` items are
         overwritten with the periodised products, pair ``p`` at item ``p - p0``.
 
     Every output value is the sum of the same terms, added in the same order, as there.
     """
-    L, M = fullv.shape[1], fullv.shape[2]
+    L, M = Xv.shape[1], Xv.shape[2]
+    h = N // 2 + 1
     Lk, Mk, Nk = L // k0, M // k1, ov.shape[3] // 2
     of = ov.reshape(-1)
     o_row = 2 * Nk
@@ -82,7 +84,7 @@ def multiply_periodise_pairs(fullv, first, fv, ptr, seg, p0, p1, F, k0, k1, k2, 
                 q0 = (fi - p0) % F  # first item of the block that uses filter fi
                 if q0 >= p1 - p0:
                     continue
-                s0 = (p0 + q0) // F - first
+                b0 = (p0 + q0) // F
                 nb = (p1 - p0 - q0 + F - 1) // F
                 row = (fi * L + a) * M + r
                 for p in range(ptr[row], ptr[row + 1]):
@@ -90,8 +92,12 @@ def multiply_periodise_pairs(fullv, first, fv, ptr, seg, p0, p1, F, k0, k1, k2, 
                     n = 2 * (ec - sc)
                     v0 = 2 * seg[p, 4]
                     fs = fv[v0:v0 + n]
+                    past = seg[p, 3] != 0
                     for i in range(nb):
-                        xs = fullv[s0 + i, a, r, 2 * sc:2 * ec]
+                        if past:
+                            xs = mv[b0 + i - first, a, r, 2 * (sc - h):2 * (ec - h)]
+                        else:
+                            xs = Xv[b0 + i, a, r, 2 * sc:2 * ec]
                         dst = (q0 + i * F) * o_pair + o_row_at + j
                         os_ = of[dst:dst + n]
                         for t in range(n):
@@ -99,13 +105,11 @@ def multiply_periodise_pairs(fullv, first, fv, ptr, seg, p0, p1, F, k0, k1, k2, 
 
 
 def _block_pairs(pairs: int, F: int, fit: int) -> int:
-    """Pairs per block: at most ``fit`` (at least 1), aligned with the filter count ``F`` so
-    that a block covers whole signals (a multiple of ``F``) or part of one (a divisor of
-    ``F``). Full blocks and one shorter last block: two FFT plan shapes per call at most."""
+    """Pairs per block: at most ``fit`` (at least 1); a multiple of the filter count ``F`` when
+    it holds ``F`` or more, so that such blocks cover whole signals. Full blocks and one
+    shorter last block: two FFT plan shapes per call at most."""
     fit = max(1, min(pairs, fit))
-    if fit >= F:
-        return fit - fit % F
-    return max(b for b in range(1, fit + 1) if F % b == 0)
+    return fit - fit % F if fit >= F else fit
 
 
 class WaveletModulusOps:
@@ -139,24 +143,24 @@ class WaveletModulusOps:
         ptr, seg = filters.segments(s_low[-1])
         fv = filters.kernel_values(1.0 / math.prod(k3))
         Xv = float_view(X)
-        # Full spectra of the signals the current block uses, each built once per call (the
-        # blocks walk the signals in order, and never straddle two when they can help it).
+        # The mirrored halves of the signals the current block uses, each made once per call
+        # (the blocks walk the signals in order, and never straddle two when they can help it).
         held = min(B, -(-block // F) + (block % F != 0 and F % block != 0))
-        full = fp.empty((held, L, M, N), x_hat.dtype)
-        fullv = float_view(full)
+        mirrored = fp.empty((held, L, M, N - N // 2 - 1), x_hat.dtype)
+        mv = float_view(mirrored)
         w0 = w1 = 0
         for p0 in range(0, pairs, block):
             p1 = min(pairs, p0 + block)
             rows = p1 - p0
             b_lo, b_hi = p0 // F, (p1 - 1) // F + 1
             if b_lo < w0 or b_hi > w1:
-                start = max(b_lo, w1) if b_lo < w1 else b_lo
-                keep = w1 - b_lo if b_lo < w1 else 0
+                keep = max(0, w1 - b_lo)
                 if keep:
-                    full[:keep] = full[b_lo - w0:w1 - w0]
+                    mirrored[:keep] = mirrored[b_lo - w0:w1 - w0]
+                start = b_lo + keep
                 w0, w1 = b_lo, min(B, b_lo + held)
-                hermitian_full(Xv, start, w1, N, fullv[keep:])
-            multiply_periodise_pairs(fullv, w0, fv, ptr, seg, p0, p1, F, *k3, tv)
+                mirrored_half(Xv, start, w1, N, mv[keep:])
+            multiply_periodise_pairs(Xv, mv, w0, fv, ptr, seg, p0, p1, F, N, *k3, tv)
             tc, uc = t[:rows], u[:rows]
             fp.execute("ifft", tc, tc, d)
             modulus_scaled(float_view(tc.reshape(-1)), 1.0 / n_low, uf[:rows * n_low])

@@ -88,16 +88,18 @@ def test_products_match_the_unfused_kernel_exactly():
     b = NumbaBackend()
     X, pf = b.rfft(x, d), b.prepare_filters(filters, np.float32)
     Xv = wm.float_view(np.ascontiguousarray(X).reshape((3, 1) + X.shape[1:]))
-    full = np.empty((3, 1) + s, np.complex64)
-    wm.hermitian_full(Xv, 0, 3, s[-1], wm.float_view(full))
-    np.testing.assert_array_equal(full[:, 0], b.to_full_spectrum(X, d, s))
+    h = s[-1] // 2 + 1
+    mirrored = np.empty((3, 1, s[0], s[-1] - h), np.complex64)
+    wm.mirrored_half(Xv, 0, 3, s[-1], wm.float_view(mirrored))
+    np.testing.assert_array_equal(mirrored[:, 0], b.to_full_spectrum(X, d, s)[..., h:])
     for k in [(1, 1), (2, 2), (4, 2)]:
         want = b.multiply_subsample(X, pf, k, d)  # (3, 4, m, n)
         m, n = s[0] // k[0], s[1] // k[1]
         ov = np.empty((12, 1, m, n), np.complex64)
         ptr, seg = pf.segments(n)
-        wm.multiply_periodise_pairs(wm.float_view(full), 0, pf.kernel_values(1.0 / np.prod(k)),
-                                    ptr, seg, 0, 12, 4, 1, *k, wm.float_view(ov))
+        wm.multiply_periodise_pairs(Xv, wm.float_view(mirrored), 0,
+                                    pf.kernel_values(1.0 / np.prod(k)), ptr, seg, 0, 12, 4,
+                                    s[-1], 1, *k, wm.float_view(ov))
         np.testing.assert_array_equal(ov.reshape(3, 4, m, n), want)
 
 
