@@ -28,6 +28,7 @@ import numpy as np
 
 from numbascat.backend_api import Backend, FilterRole, LazyFilterStack
 from numbascat.backends import fftw_plans as fp
+from numbascat.backends import lowpass_kernels as lk
 from numbascat.backends import numba_kernels as nk
 from numbascat.backends import pruned_fft, workspace
 from numbascat.backends.info import NUMBA
@@ -556,8 +557,13 @@ class NumbaBackend(WaveletModulusOps, FrequencyAxisOps, NumpyArrays, Backend):
                                           _fview(full))
             half[...] = full[:, 0, :, :, : Nk // 2 + 1]
         else:
-            ptr, seg = phi.segments(Nk, Nk // 2 + 1)
-            nk.lowpass_half_real(_fview(X), f[0], ptr, seg, N, *k3, scale, _fview(half))
+            if Lk * Mk * Nk <= lk.FOLDED_MAX_VALUES:
+                ptr, seg = phi.segments(Nk)
+                lk.lowpass_half_real_folded(_fview(X), f[0], ptr, seg, N, *k3, scale,
+                                            _fview(half))
+            else:
+                ptr, seg = phi.segments(Nk, Nk // 2 + 1)
+                nk.lowpass_half_real(_fview(X), f[0], ptr, seg, N, *k3, scale, _fview(half))
         out = fp.empty((B,) + s_low, self.real_dtype(x_hat))
         fp.execute("irfft", half.reshape((B,) + s_low[:-1] + (Nk // 2 + 1,)), out, d)
         return out.reshape(lead + s_low)
