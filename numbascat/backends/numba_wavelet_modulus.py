@@ -33,12 +33,14 @@ FUSED_PAIR_MAX_BYTES = 1 << 20
 
 
 @njit(cache=True, nogil=True)
-def mirrored_half(Xv, b0, b1, N, mv):
+def mirrored_half(Xv, b0, b1, N, c_lo, mv):
     """The columns past the half of the full spectra of signals ``b0:b1``.
 
     Xv : (B, L, M, 2*(N//2+1)) float view of half spectra; mv : (>= b1 - b0, L, M,
-    2*(N - N//2 - 1)) float view, item ``i`` overwritten with columns ``c = N//2+1 .. N-1`` of
-    signal ``b0 + i``, by Hermitian symmetry: ``X[a, r, c] = conj(X[-a, -r, N - c])``.
+    2*(N - N//2 - 1)) float view, item ``i`` given, on each row ``(a, r)``, columns
+    ``c = c_lo[a * M + r] .. N-1`` (the filters read no column before it there) of signal
+    ``b0 + i`` at ``2*(c - N//2 - 1)``, by Hermitian symmetry:
+    ``X[a, r, c] = conj(X[-a, -r, N - c])``.
     """
     L, M, h = Xv.shape[1], Xv.shape[2], N // 2 + 1
     for i in range(b1 - b0):
@@ -47,7 +49,7 @@ def mirrored_half(Xv, b0, b1, N, mv):
             for r in range(M):
                 dst = mv[i, a, r]
                 mirror = Xv[b0 + i, an, (M - r) % M]
-                for c in range(h, N):
+                for c in range(max(h, c_lo[a * M + r]), N):
                     dst[2 * (c - h)] = mirror[2 * (N - c)]
                     dst[2 * (c - h) + 1] = -mirror[2 * (N - c) + 1]
 
@@ -104,6 +106,22 @@ def multiply_periodise_pairs(Xv, mv, first, fv, ptr, seg, p0, p1, F, N, k0, k1, 
                             os_[t] += xs[t] * fs[t]
 
 
+def _first_mirrored_columns(filters, Nk: int, ptr, seg, N: int) -> np.ndarray:
+    """Per signal row ``(a, r)`` (flat, ``L * M``), the first column past the half that a
+    segment of any filter reads there, ``N`` if none: low-frequency wavelets read a few
+    columns of a few rows there, and only those are mirrored (cached per ``Nk``)."""
+    key = ("first mirrored columns", Nk)
+    value = filters._segments.get(key)
+    if value is None:
+        rows_per_filter = (len(ptr) - 1) // filters.shape[0]
+        row = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr)) % rows_per_filter
+        past = seg[:, 3] != 0
+        value = np.full(rows_per_filter, N, np.int64)
+        np.minimum.at(value, row[past], seg[past, 0])
+        filters._segments[key] = value
+    return value
+
+
 def _block_pairs(pairs: int, F: int, fit: int) -> int:
     """Pairs per block: at most ``fit`` (at least 1); a multiple of the filter count ``F`` when
     it holds ``F`` or more, so that such blocks cover whole signals. Full blocks and one
@@ -141,6 +159,7 @@ class WaveletModulusOps:
         u = fp.empty((block,) + s_low, self.real_dtype(x_hat))
         tv, uf = float_view(t.reshape((block,) + _canon(s_low))), u.reshape(-1)
         ptr, seg = filters.segments(s_low[-1])
+        c_lo = _first_mirrored_columns(filters, s_low[-1], ptr, seg, N)
         fv = filters.kernel_values(1.0 / math.prod(k3))
         Xv = float_view(X)
         # The mirrored halves of the signals the current block uses, each made once per call
@@ -159,7 +178,7 @@ class WaveletModulusOps:
                     mirrored[:keep] = mirrored[b_lo - w0:w1 - w0]
                 start = b_lo + keep
                 w0, w1 = b_lo, min(B, b_lo + held)
-                mirrored_half(Xv, start, w1, N, mv[keep:])
+                mirrored_half(Xv, start, w1, N, c_lo, mv[keep:])
             multiply_periodise_pairs(Xv, mv, w0, fv, ptr, seg, p0, p1, F, N, *k3, tv)
             tc, uc = t[:rows], u[:rows]
             fp.execute("ifft", tc, tc, d)

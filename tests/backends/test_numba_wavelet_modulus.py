@@ -90,7 +90,7 @@ def test_products_match_the_unfused_kernel_exactly():
     Xv = wm.float_view(np.ascontiguousarray(X).reshape((3, 1) + X.shape[1:]))
     h = s[-1] // 2 + 1
     mirrored = np.empty((3, 1, s[0], s[-1] - h), np.complex64)
-    wm.mirrored_half(Xv, 0, 3, s[-1], wm.float_view(mirrored))
+    wm.mirrored_half(Xv, 0, 3, s[-1], np.zeros(s[0], np.int64), wm.float_view(mirrored))
     np.testing.assert_array_equal(mirrored[:, 0], b.to_full_spectrum(X, d, s)[..., h:])
     for k in [(1, 1), (2, 2), (4, 2)]:
         want = b.multiply_subsample(X, pf, k, d)  # (3, 4, m, n)
