@@ -13,6 +13,7 @@ kernel, term for term and in the same order; only FFTW's plans for the blocks di
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -30,6 +31,8 @@ PAIR_BLOCK_BYTES = 1 << 19
 #: Pairs larger than this (complex product bytes) take the unfused ops: a block of one pair
 #: leaves cache anyway, and the unfused product kernel may run on several threads.
 FUSED_PAIR_MAX_BYTES = 1 << 20
+#: Calls with fewer output values (pairs x product size) run their blocks on one thread.
+PARALLEL_MIN_VALUES = 1 << 18
 
 
 @njit(cache=True, nogil=True)
@@ -155,37 +158,52 @@ class WaveletModulusOps:
         out = fp.empty((B * F,) + half_low, x_hat.dtype)
         pairs = B * F
         block = _block_pairs(pairs, F, PAIR_BLOCK_BYTES // (n_low * x_hat.itemsize))
-        t = fp.empty((block,) + s_low, x_hat.dtype)
-        u = fp.empty((block,) + s_low, self.real_dtype(x_hat))
-        tv, uf = float_view(t.reshape((block,) + _canon(s_low))), u.reshape(-1)
         ptr, seg = filters.segments(s_low[-1])
         c_lo = _first_mirrored_columns(filters, s_low[-1], ptr, seg, N)
         fv = filters.kernel_values(1.0 / math.prod(k3))
         Xv = float_view(X)
+        real = self.real_dtype(x_hat)
         # The mirrored halves of the signals the current block uses, each made once per call
-        # (the blocks walk the signals in order, and never straddle two when they can help it).
+        # and worker (the blocks walk the signals in order).
         held = min(B, -(-block // F) + (block % F != 0 and F % block != 0))
-        mirrored = fp.empty((held, L, M, N - N // 2 - 1), x_hat.dtype)
-        mv = float_view(mirrored)
-        w0 = w1 = 0
-        for p0 in range(0, pairs, block):
-            p1 = min(pairs, p0 + block)
-            rows = p1 - p0
-            b_lo, b_hi = p0 // F, (p1 - 1) // F + 1
-            if b_lo < w0 or b_hi > w1:
-                keep = max(0, w1 - b_lo)
-                if keep:
-                    mirrored[:keep] = mirrored[b_lo - w0:w1 - w0]
-                start = b_lo + keep
-                w0, w1 = b_lo, min(B, b_lo + held)
-                mirrored_half(Xv, start, w1, N, c_lo, mv[keep:])
-            multiply_periodise_pairs(Xv, mv, w0, fv, ptr, seg, p0, p1, F, N, *k3, tv)
-            tc, uc = t[:rows], u[:rows]
-            fp.execute("ifft", tc, tc, d)
-            modulus_scaled(float_view(tc.reshape(-1)), 1.0 / n_low, uf[:rows * n_low])
-            dst = out[p0:p1]
-            if fp.is_aligned(dst):
-                fp.execute("rfft", uc, dst, d)
-            else:  # an odd spectrum size shifts the block off SIMD alignment
-                dst[...] = fp.execute("rfft", uc, fp.empty(dst.shape, dst.dtype), d)
+
+        def run(first_pair: int, last_pair: int) -> None:
+            t = fp.empty((block,) + s_low, x_hat.dtype)
+            u = fp.empty((block,) + s_low, real)
+            tv, uf = float_view(t.reshape((block,) + _canon(s_low))), u.reshape(-1)
+            mirrored = fp.empty((held, L, M, N - N // 2 - 1), x_hat.dtype)
+            mv = float_view(mirrored)
+            w0 = w1 = 0
+            for p0 in range(first_pair, last_pair, block):
+                p1 = min(last_pair, p0 + block)
+                rows = p1 - p0
+                b_lo, b_hi = p0 // F, (p1 - 1) // F + 1
+                if b_lo < w0 or b_hi > w1:
+                    keep = max(0, w1 - b_lo)
+                    if keep:
+                        mirrored[:keep] = mirrored[b_lo - w0:w1 - w0]
+                    start = b_lo + keep
+                    w0, w1 = b_lo, min(B, b_lo + held)
+                    mirrored_half(Xv, start, w1, N, c_lo, mv[keep:])
+                multiply_periodise_pairs(Xv, mv, w0, fv, ptr, seg, p0, p1, F, N, *k3, tv)
+                tc, uc = t[:rows], u[:rows]
+                fp.execute("ifft", tc, tc, d)
+                modulus_scaled(float_view(tc.reshape(-1)), 1.0 / n_low, uf[:rows * n_low])
+                dst = out[p0:p1]
+                if fp.is_aligned(dst):
+                    fp.execute("rfft", uc, dst, d)
+                else:  # an odd spectrum size shifts the block off SIMD alignment
+                    dst[...] = fp.execute("rfft", uc, fp.empty(dst.shape, dst.dtype), d)
+
+        # Outside a parallel section (batch 1, or batch parts not used), the blocks are
+        # spread over the idle cores in contiguous runs; the FFTs then run on one thread each.
+        blocks = -(-pairs // block)
+        workers = (1 if fp.in_parallel() or pairs * n_low < PARALLEL_MIN_VALUES
+                   else min(blocks, fp.free_threads()))
+        if workers == 1:
+            run(0, pairs)
+        else:
+            cuts = [i * blocks // workers * block for i in range(workers)] + [pairs]
+            fp.run_parallel([functools.partial(run, a, b)
+                             for a, b in zip(cuts[:-1], cuts[1:], strict=True)])
         return out.reshape(lead + (F,) + half_low)

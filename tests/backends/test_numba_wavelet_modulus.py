@@ -124,3 +124,28 @@ def test_complex_and_large_products_take_the_unfused_path(monkeypatch):
     want = _reference(x, rf, (1, 1), d, np.float32)
     np.testing.assert_allclose(got, want, atol=2e-6 * np.abs(want).max())
     assert not calls
+
+
+def test_blocks_spread_over_threads_give_the_serial_result(monkeypatch):
+    """Outside a parallel section the blocks run on the free cores, in contiguous runs: the
+    same blocks, plans and sums as the serial run, so the same bits."""
+    from numbascat.backends import fftw_plans as fp
+
+    rng = np.random.default_rng(9)
+    s, k, d = (32, 32), (2, 2), 2
+    x = rng.standard_normal((5, 3) + s).astype(np.float32)
+    filters = _gaussian_bumps(4, s, rng)
+    b = NumbaBackend()
+    X, pf = b.rfft(x, d), b.prepare_filters(filters, np.float32)
+    monkeypatch.setattr(wm, "PAIR_BLOCK_BYTES", 3 * 16 * 16 * 8)
+    monkeypatch.setattr(wm, "PARALLEL_MIN_VALUES", 1 << 62)
+    serial = b.wavelet_modulus_rfft(X, pf, k, d)
+    runs = []
+    real_run_parallel = fp.run_parallel
+    monkeypatch.setattr(wm, "PARALLEL_MIN_VALUES", 1)
+    monkeypatch.setattr(fp, "free_threads", lambda: 3)
+    monkeypatch.setattr(fp, "run_parallel",
+                        lambda tasks: runs.append(len(tasks)) or real_run_parallel(tasks))
+    parallel = b.wavelet_modulus_rfft(X, pf, k, d)
+    assert runs == [3]
+    np.testing.assert_array_equal(parallel, serial)
