@@ -42,7 +42,8 @@ from numbascat.backends import quadrature_kernels as qk
 from numbascat.backends.numba_kernels import float_view as _fview
 from numbascat.backends.support import SupportRuns, relative_tolerance
 
-__all__ = ["CHUNK_BYTES", "COOPERATE_MIN_VALUES", "DROP_TOLERANCE", "QuadraturePlan", "Row",
+__all__ = ["CHUNK_BYTES", "COOPERATE_MIN_VALUES", "DROP_TOLERANCE", "FFT_CHUNK_BYTES",
+           "QuadraturePlan", "Row",
            "make_plan", "wavelet_quadrature"]
 
 #: A part (real or imaginary, in space) whose spectrum peaks below this fraction of its
@@ -53,6 +54,9 @@ __all__ = ["CHUNK_BYTES", "COOPERATE_MIN_VALUES", "DROP_TOLERANCE", "QuadratureP
 DROP_TOLERANCE = {np.dtype(np.float32): 2.0 ** -20, np.dtype(np.float64): 2.0 ** -40}
 #: Bytes of real output per chunk of pass 3 (the scratch a thread holds for a real row).
 CHUNK_BYTES = 1 << 20
+#: Bytes of one plane-pass FFT (pass 1): within the FFT plan pools' entry bound
+#: (:data:`numbascat.backends.fftw_plans.POOL_ENTRY_FRACTION`), so their plans are reused.
+FFT_CHUNK_BYTES = 2 << 20
 #: Volumes (batch included) of at least this many values split passes 1 and 3 between two
 #: threads; below it the hand-offs cost more than the second core gives.
 COOPERATE_MIN_VALUES = 1 << 18
@@ -220,10 +224,12 @@ def _staged(X, plan: QuadraturePlan, Y, Z, acc, B, chunk: int, workers: int) -> 
         else:
             qk.multiply_half_planes(Xv, fv, row.f, row.part, plan.lohi, a0, a1, Zv)
             target, axes = Z, (-2,)
+        step = max(1, FFT_CHUNK_BYTES // (target[0, 0].nbytes))
         for s0, s1 in pieces:
-            if s1 > s0:
-                for b in range(B):
-                    v = target[b, s0:s1]
+            for b in range(B):
+                # In chunks of planes small enough for pooled plans (no planning per call).
+                for p0 in range(s0, s1, step):
+                    v = target[b, p0:min(s1, p0 + step)]
                     fp.execute("ifft", v, v, axes)
 
     def last_pass(row, first, w, a0, a1):
