@@ -148,9 +148,9 @@ def wavelet_quadrature(x_hat: np.ndarray, plan: QuadraturePlan, powers, keep_mod
     # A real row's half spectrum lives in the first half of Y's memory.
     Z = Y.reshape(-1)[:B * L * M * Nh].reshape((B, L, M, Nh))
     chunk = max(1, CHUNK_BYTES // (M * N * np.dtype(real).itemsize))
-    plane_bytes = M * Nh * x_hat.itemsize
-    staged = (d == 3 and n >= pruned_fft.MIN_VALUES and plane_bytes % 64 == 0
-              and fp.is_aligned(Y))
+    # Every plane slice a pass hands to FFTW must start SIMD-aligned, as Y itself.
+    staged = (d == 3 and n >= pruned_fft.MIN_VALUES and (M * Nh * x_hat.itemsize) % 64 == 0
+              and (M * N * x_hat.itemsize) % 64 == 0 and fp.is_aligned(Y))
     workers = 1
     if (staged and B * n >= COOPERATE_MIN_VALUES and L >= 2 and not fp.in_parallel()
             and fp.free_threads() >= 2):
@@ -165,11 +165,12 @@ def wavelet_quadrature(x_hat: np.ndarray, plan: QuadraturePlan, powers, keep_mod
     p = np.asarray(powers, dtype=np.float64)
     if not plan.rows:
         acc[...] = 0
-    if workers == 1:
+    if not staged:
         sums = np.empty((B, len(powers)), real)
         nk.root_powers(acc, 1.0 / n, p, keep_modulus, u, sums)
     else:
-        # Halves of the voxels on two threads; their sums are added in a fixed order.
+        # Halves of the voxels (on two threads when cooperating), their sums added in a fixed
+        # order: the same numbers on one thread or two.
         halves = [(0, n // 2), (n // 2, n)]
         part_sums = [np.empty((B, len(powers)), real) for _ in halves]
 
@@ -178,7 +179,12 @@ def wavelet_quadrature(x_hat: np.ndarray, plan: QuadraturePlan, powers, keep_mod
             nk.root_powers(acc[:, q0:q1], 1.0 / n, p, keep_modulus,
                            u[:, q0:q1] if keep_modulus else u, part_sums[i])
 
-        fp.run_parallel([functools.partial(half, i) for i in range(2)])
+        tasks = [functools.partial(half, i) for i in range(2)]
+        if workers == 2:
+            fp.run_parallel(tasks)
+        else:
+            for task in tasks:
+                task()
         sums = part_sums[0] + part_sums[1]
     return (u.reshape(lead + s) if keep_modulus else None), sums.reshape(lead + (len(powers),))
 
