@@ -26,7 +26,7 @@ __all__ = ["CONCURRENT_SUBTREES_MAX_VALUES", "DEFAULT_BLOCK_BYTES", "LEAN_SPECTR
 DEFAULT_BLOCK_BYTES = 32 * 2 ** 20
 #: Chunks whose input spectrum is at least this large recompute it for each subtree with a
 #: second order rather than keep it alive beside that subtree's own spectrum (one real FFT of
-#: the input per such subtree; 3d-headline, 128^3: working memory 40 -> 32 MiB for ~3 %).
+#: the input per such subtree; 3d-headline, 128^3: traced working memory 44 -> 34 MiB).
 LEAN_SPECTRUM_BYTES = 4 * 2 ** 20
 #: Batches (chunks) of at most this many values may run their subtrees concurrently
 #: (:meth:`Backend.path_workers`); larger ones run one subtree at a time, with the backend's
