@@ -52,7 +52,8 @@ __all__ = ["CHUNK_BYTES", "COOPERATE_MIN_VALUES", "DROP_TOLERANCE", "FFT_CHUNK_B
 #: solid harmonics); it stays below float32 rounding of the result. float64: only parts that
 #: are zero to double precision.
 DROP_TOLERANCE = {np.dtype(np.float32): 2.0 ** -20, np.dtype(np.float64): 2.0 ** -40}
-#: Bytes of real output per chunk of pass 3 (the scratch a thread holds for a real row).
+#: Bytes of real output per chunk of pass 3 (the scratch a thread holds for a real row; at
+#: most an eighth of the volume).
 CHUNK_BYTES = 1 << 20
 #: Bytes of one plane-pass FFT (pass 1): within the FFT plan pools' entry bound
 #: (:data:`numbascat.backends.fftw_plans.POOL_ENTRY_FRACTION`), so their plans are reused.
@@ -147,7 +148,8 @@ def wavelet_quadrature(x_hat: np.ndarray, plan: QuadraturePlan, powers, keep_mod
     Y = fp.empty((B, L, M, N), x_hat.dtype)
     # A real row's half spectrum lives in the first half of Y's memory.
     Z = Y.reshape(-1)[:B * L * M * Nh].reshape((B, L, M, Nh))
-    chunk = max(1, CHUNK_BYTES // (M * N * np.dtype(real).itemsize))
+    # Pass 3 scratch: CHUNK_BYTES, at most an eighth of the volume.
+    chunk = max(1, min(CHUNK_BYTES // (M * N * np.dtype(real).itemsize), L // 8))
     # Every plane slice a pass hands to FFTW must start SIMD-aligned, as Y itself.
     staged = (d == 3 and n >= pruned_fft.MIN_VALUES and (M * Nh * x_hat.itemsize) % 64 == 0
               and (M * N * x_hat.itemsize) % 64 == 0 and fp.is_aligned(Y))

@@ -130,3 +130,32 @@ def test_harmonic_3d_staged_and_lean_traversal_match_numpy(monkeypatch):
     assert out.dtype == np.float32
     assert np.abs(out - ref).max() <= 1e-5 * np.abs(ref).max()
     assert S._path_parts(x) == 1  # above CONCURRENT_SUBTREES_MAX_VALUES
+
+
+def test_large_volume_working_memory_is_one_subtree(monkeypatch):
+    """One subtree at a time, two threads in each row, the input spectrum recomputed: the
+    traced working memory of a forward call stays under five real volumes (two concurrent
+    subtrees beside the kept input spectrum take 8.2)."""
+    import tracemalloc
+
+    from numbascat import HarmonicScattering3D
+    from numbascat.backends import numba_backend as nb
+    from numbascat.scattering3d import core
+
+    monkeypatch.setattr(quadrature, "COOPERATE_MIN_VALUES", 1)
+    monkeypatch.setattr(fp, "free_threads", lambda: 2)
+    monkeypatch.setattr(core, "LEAN_SPECTRUM_BYTES", 1)
+    monkeypatch.setattr(core, "CONCURRENT_SUBTREES_MAX_VALUES", 1)
+    monkeypatch.setattr(nb, "RECYCLE_BYTES", 0)  # fresh temporaries: all of them traced
+    shape = (64, 64, 64)
+    x = np.random.default_rng(5).standard_normal((1,) + shape).astype(np.float32)
+    S = HarmonicScattering3D(J=1, shape=shape, L=1, backend="numba")
+    S(x)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        S(x)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert peak <= 5 * x.nbytes, f"working memory {peak / x.nbytes:.2f} volumes"
