@@ -10,10 +10,9 @@ operations read the missing half by Hermitian symmetry inside their kernels:
   periodised spectrum is Hermitian: only its half is computed, then one planned ``irfft``;
 - ``ifft_modulus``/``ifft_modulus_rfft``/``quadrature_modulus``: planned inverse FFT, then one
   kernel applying ``1/N`` and the modulus;
-- ``wavelet_quadrature``: one filter row at a time, product then in-place inverse FFT that skips
-  the planes the filter leaves all zero (:mod:`numbascat.backends.pruned_fft`); on large
-  volumes the rows run in concurrent parts with single-threaded FFTs, within
-  :data:`CONCURRENT_ROWS_BYTES` of extra working memory.
+- ``wavelet_quadrature``: one filter row at a time into one shared spectrum, rows that are real
+  in space on half spectra and real inverse FFTs; large volumes split each row's plane passes
+  between two threads (:mod:`numbascat.backends.quadrature`).
 
 FFT plans, threads and wisdom: :mod:`numbascat.backends.fftw_plans`. float32 signals stay
 complex64 end to end; float64 signals run in double.
@@ -21,7 +20,6 @@ complex64 end to end; float64 signals run in double.
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
 
 import numpy as np
@@ -30,7 +28,7 @@ from numbascat.backend_api import Backend, FilterRole, LazyFilterStack
 from numbascat.backends import fftw_plans as fp
 from numbascat.backends import lowpass_kernels as lk
 from numbascat.backends import numba_kernels as nk
-from numbascat.backends import pruned_fft, workspace
+from numbascat.backends import quadrature, workspace
 from numbascat.backends.info import NUMBA
 from numbascat.backends.numba_frequency import FrequencyAxisOps
 from numbascat.backends.numba_kernels import float_view as _fview
@@ -50,13 +48,6 @@ __all__ = ["NumbaBackend", "PreparedStack", "threadsafe_parallel"]
 PARALLEL_MIN_BYTES = 1 << 22
 #: Bound on the complex scratch of one inverse FFT batch in ifft_modulus (bytes).
 SCRATCH_BYTES = 1 << 21
-#: Bound on the extra working memory of wavelet_quadrature's filter rows run concurrently
-#: (each extra part holds one complex product, and a real sum of squares when it has more than
-#: one row), bytes: the 3D transform's default block_bytes. 3d-headline (128^3, L = 2, two
-#: parts) needs 16.8 MB more: traced working memory 42 -> 59 MB.
-CONCURRENT_ROWS_BYTES = 32 << 20
-#: Products smaller than this (values per part) run their rows serially: splitting costs more.
-CONCURRENT_ROWS_MIN_VALUES = 1 << 18
 #: Forward calls whose estimated working memory is at most this keep their temporaries for
 #: the next call (:func:`numbascat.backends.workspace.recycling`, this much at most per
 #: thread): 1d-eeg and 2d-mnist otherwise fault 6 and 13 MB of fresh pages in on every call.
@@ -144,7 +135,7 @@ class PreparedStack:
     (:mod:`numbascat.backends.support`).
     """
 
-    __slots__ = ("_dtype", "_quadrature", "_rows", "_segments", "_shape", "_slabs", "d", "data",
+    __slots__ = ("_dtype", "_qplan", "_quadrature", "_rows", "_segments", "_shape", "d", "data",
                  "doubled", "role", "support", "sym", "value_base", "values")
 
     def __init__(self, data: np.ndarray | None, d: int, role: str, sym: np.ndarray | None,
@@ -153,8 +144,8 @@ class PreparedStack:
         self.doubled: dict = {}
         self._segments: dict = {}
         self._quadrature = None
+        self._qplan = None
         self._rows: dict = {}
-        self._slabs: list = []  # [slabs] once computed (None is a valid value)
         if compact is not None:
             self._shape, self.support, self.values, self.value_base = compact
             self._dtype = self.values.dtype
@@ -227,14 +218,6 @@ class PreparedStack:
             value = self._rows["dense"] = value.reshape(self.shape)
         return value
 
-    def slabs(self):
-        """First-axis planes of a full-resolution product with these filters that are not all
-        zero, for :func:`numbascat.backends.pruned_fft.inverse_inplace` (cached)."""
-        if not self._slabs:
-            shape = (self.shape[0],) + _canon(self.shape[1:])
-            self._slabs.append(pruned_fft.leading_slabs(self.support.ptr, shape, self.d))
-        return self._slabs[0]
-
     def row(self, i: int) -> PreparedStack:
         """Filter ``i`` alone, as a stack ``(1, *s)`` (cached; dense stacks only)."""
         value = self._rows.get(i)
@@ -264,6 +247,15 @@ class PreparedStack:
             else:
                 self._quadrature = (self, np.ones(F))
         return self._quadrature
+
+    def quadrature_plan(self) -> quadrature.QuadraturePlan:
+        """What the numba ``wavelet_quadrature`` needs of this complex stack: the rows of
+        :meth:`quadrature_rows`, each on the complex or the real route
+        (:mod:`numbascat.backends.quadrature`; cached)."""
+        if self._qplan is None:
+            kept, weights = self.quadrature_rows()
+            self._qplan = quadrature.make_plan(kept.canonical(), kept.support, weights, self.d)
+        return self._qplan
 
     def segments(self, Nk: int, keep: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The support cut for periodising rows of length N to ``Nk`` (cached per call shape);
@@ -608,76 +600,8 @@ class NumbaBackend(WaveletModulusOps, FrequencyAxisOps, NumpyArrays, Backend):
     def wavelet_quadrature(self, x_hat, filters, d, powers, keep_modulus=True):
         if not isinstance(filters, PreparedStack) or not np.iscomplexobj(filters.data):
             return super().wavelet_quadrature(x_hat, filters, d, powers, keep_modulus)
-        stack, weights = filters.quadrature_rows()
-        lead, s = x_hat.shape[:-d], stack.shape[1:]
-        B, n = _prod(lead), _prod(s)
-        # One filter at a time, inverse FFT in place: the working set is two signals' worth
-        # per item instead of 2(2l+1), which keeps large grids in cache.
-        # The sum of squares is kept in the signal precision (as the reference computes it),
-        # and the modulus overwrites it in place: one real volume per item besides the row.
-        real = self.real_dtype(x_hat)
-        rows = list(enumerate(weights))
-        parts = self._quadrature_parts(B * n, len(rows), x_hat.itemsize,
-                                       np.dtype(real).itemsize)
-
-        def product(row):
-            one = stack.row(row)
-            y = self.multiply_subsample(x_hat, one, (1,) * d, d).reshape((B,) + s)
-            # Planes the filter leaves all zero are skipped by the inverse FFT.
-            pruned_fft.inverse_inplace(y, one.slabs(), d)
-            return y
-
-        def squares(part_rows):
-            if len(part_rows) == 1 and part_rows[0][0] != 0:
-                # A lone row of a concurrent part keeps its squares in its own product's
-                # memory (the first half of it), so the part costs one volume, not 1.5.
-                row, weight = part_rows[0]
-                flat = _fview(product(row).reshape(-1))
-                nk.squares_inplace(flat, float(weight))
-                return flat[:B * n].reshape((B, n))
-            acc = np.empty((B, n), real)
-            for i, (row, weight) in enumerate(part_rows):
-                y = product(row)
-                nk.accumulate_squares(_fview(y.reshape((B, n))), float(weight), i == 0, acc)
-                del y
-            return acc
-
-        if parts == 1:
-            acc = squares(rows)
-        else:
-            # Rows in concurrent parts with single-threaded FFTs: the kernels run in parallel
-            # too (with FFTW's own threads they stay on one core). Partial sums are added in a
-            # fixed order, so results do not depend on timing.
-            accs = fp.run_parallel([functools.partial(squares, rows[i::parts])
-                                    for i in range(parts)])
-            acc = accs[0]
-            for other in accs[1:]:
-                acc += other
-            del accs
-        u = acc if keep_modulus else np.empty((1, 1), real)
-        sums = np.empty((B, len(powers)), real)
-        nk.root_powers(acc, 1.0 / n, np.asarray(powers, dtype=np.float64), keep_modulus, u, sums)
-        return ((u.reshape(lead + s) if keep_modulus else None),
-                sums.reshape(lead + (len(powers),)))
-
-    #: Whether wavelet_quadrature may run its filter rows in concurrent parts.
-    concurrent_rows = True
-
-    def _quadrature_parts(self, values: int, rows: int, complex_size: int,
-                          real_size: int) -> int:
-        """Parts for the ``rows`` filter rows of one wavelet_quadrature on ``values`` voxels
-        (complex and real item sizes in bytes): one per FFT thread, when the extra parts'
-        working memory fits :data:`CONCURRENT_ROWS_BYTES` and the products are large enough
-        to pay for threads; 1 inside a batch part (already parallel)."""
-        threads = fp.settings().threads
-        if (not self.concurrent_rows or threads <= 1 or rows < 2 or fp.in_parallel()
-                or values < CONCURRENT_ROWS_MIN_VALUES):
-            return 1
-        parts = min(threads, rows)
-        # Part i > 0 holds one product, and a sum of squares unless it has a single row.
-        extra = sum(values * (complex_size + (real_size if len(range(i, rows, parts)) > 1
-                                              else 0)) for i in range(1, parts))
-        return parts if extra <= CONCURRENT_ROWS_BYTES else 1
+        return quadrature.wavelet_quadrature(x_hat, filters.quadrature_plan(), powers,
+                                                  keep_modulus)
 
     def assemble(self, blocks, order):
         order = np.asarray(order)

@@ -19,10 +19,19 @@ import numpy as np
 from numbascat.backend_api import Backend
 from numbascat.scattering3d.filter_bank import filter_name
 
-__all__ = ["DEFAULT_BLOCK_BYTES", "Plan3D", "make_plan", "scattering3d", "unit_groups"]
+__all__ = ["CONCURRENT_SUBTREES_MAX_VALUES", "DEFAULT_BLOCK_BYTES", "LEAN_SPECTRUM_BYTES", "Plan3D",
+           "make_plan", "scattering3d", "unit_groups"]
 
 #: Default bound on the largest temporary of one batched operation, in bytes.
 DEFAULT_BLOCK_BYTES = 32 * 2 ** 20
+#: Chunks whose input spectrum is at least this large recompute it for each subtree with a
+#: second order rather than keep it alive beside that subtree's own spectrum (one real FFT of
+#: the input per such subtree; 3d-headline, 128^3: traced working memory 44 -> 34 MiB).
+LEAN_SPECTRUM_BYTES = 4 * 2 ** 20
+#: Batches (chunks) of at most this many values may run their subtrees concurrently
+#: (:meth:`Backend.path_workers`); larger ones run one subtree at a time, with the backend's
+#: threads sharing each operation, so only one subtree's working memory is alive.
+CONCURRENT_SUBTREES_MAX_VALUES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -83,14 +92,22 @@ def unit_groups(plan: Plan3D, parts: int) -> list[list[tuple[int, int]]]:
     return [sorted(g) for g in groups if g]
 
 
-def _scatter_block(x, backend: Backend, filters, plan: Plan3D, parts: int = 1):
+def _scatter_block(x, backend: Backend, filters, plan: Plan3D, parts: int = 1,
+                   lean: bool = False):
     """All coefficients of a batch ``(b, M, N, O)``: ``(b, P * (L+1), n_powers)``; the
-    subtrees ``(l, j1)`` run in ``parts`` concurrent groups (:func:`unit_groups`)."""
+    subtrees ``(l, j1)`` run in ``parts`` concurrent groups (:func:`unit_groups`). ``lean``
+    (one group only): the input's spectrum is dropped while a second order runs and computed
+    again for the next subtree, so that at most two volumes' spectra are alive at once."""
     b = backend.shape(x)[0]
     n_powers = len(plan.powers)
     channel = plan.channel
     J = plan.J
-    x_hat = backend.rfft(x, 3)
+    spectrum = [backend.rfft(x, 3)]  # shared by the groups; dropped and redone when lean
+
+    def x_hat():
+        if spectrum[0] is None:
+            spectrum[0] = backend.rfft(x, 3)
+        return spectrum[0]
 
     def group(units):
         blocks, indices = [], []
@@ -99,12 +116,17 @@ def _scatter_block(x, backend: Backend, filters, plan: Plan3D, parts: int = 1):
             blocks.append(backend.reshape(sums, (b, 1, n_powers)))
             indices.append(channel[(path, l)])
 
+        if lean:
+            # The subtrees without a second order first, while the spectrum is there anyway.
+            units = sorted(units, key=lambda u: (u[1] < J, u))
         for l, j1 in units:
             second = plan.max_order >= 2 and j1 < J
-            u1, sums = _wavelet_modulus(x_hat, backend, filters, plan, l, j1, second)
+            u1, sums = _wavelet_modulus(x_hat(), backend, filters, plan, l, j1, second)
             emit(sums, (j1,), l)
             if not second:
                 continue
+            if lean:
+                spectrum[0] = None
             u1_hat = backend.rfft(u1, 3)
             del u1
             for j2 in range(j1 + 1, J + 1):
@@ -114,8 +136,10 @@ def _scatter_block(x, backend: Backend, filters, plan: Plan3D, parts: int = 1):
         return blocks, indices
 
     groups = unit_groups(plan, parts)
+    lean = lean and len(groups) == 1
     results = ([group(groups[0])] if len(groups) == 1 else
                backend.run_batch_parts([functools.partial(group, g) for g in groups]))
+    del spectrum[:]
     blocks = [block for more, _ in results for block in more]
     indices = [index for _, more in results for index in more]
     order = np.argsort(np.asarray(indices))
@@ -154,11 +178,14 @@ def scattering3d(x, backend: Backend, filters, plan: Plan3D,
     """
     B = backend.shape(x)[0]
     itemsize = np.dtype(backend.real_dtype(x)).itemsize
-    chunk = batch_chunk(plan, itemsize, block_bytes)
+    chunk = min(B, batch_chunk(plan, itemsize, block_bytes))
+    # A chunk's spectrum: 2 * itemsize per voxel (half spectrum, complex).
+    lean = chunk * math.prod(plan.shape) * 2 * itemsize >= LEAN_SPECTRUM_BYTES
     if chunk >= B:
-        out = _scatter_block(x, backend, filters, plan, parts)
+        out = _scatter_block(x, backend, filters, plan, parts, lean)
     else:
         chunks = [_scatter_block(backend.take(x, np.arange(s, min(B, s + chunk)), 0),
-                                 backend, filters, plan, parts) for s in range(0, B, chunk)]
+                                 backend, filters, plan, parts, lean)
+                  for s in range(0, B, chunk)]
         out = backend.concatenate(chunks, axis=0)
     return backend.reshape(out, (B, len(plan.paths), plan.L + 1, len(plan.powers)))

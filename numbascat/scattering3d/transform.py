@@ -1,10 +1,13 @@
 """HarmonicScattering3D: parameters, filters, meta and forward pass, for every framework."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from numbascat.memory import MemoryModel
 from numbascat.prepared import WAVELET
+from numbascat.scattering3d import core
 from numbascat.scattering3d.core import DEFAULT_BLOCK_BYTES, make_plan, scattering3d
 from numbascat.scattering3d.filter_bank import filter_bank_3d
 from numbascat.scattering3d.params import check_powers, make_params
@@ -139,6 +142,14 @@ class HarmonicScattering3DBase(ScatteringTransform):
 
     def _path_groups(self):
         return (self.L + 1) * (self.J + 1)  # the subtrees (l, j1)
+
+    def _path_parts(self, x, groups=None):
+        # Large batches run one subtree at a time (the backend's threads share each step):
+        # concurrent subtrees would each hold their own volumes.
+        shape = self.backend.shape(x)
+        if math.prod(shape) > core.CONCURRENT_SUBTREES_MAX_VALUES:
+            return 1
+        return super()._path_parts(x, groups)
 
     def _check_input_shape(self, shape):
         _check_ndim(shape)

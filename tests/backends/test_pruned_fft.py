@@ -1,4 +1,4 @@
-"""Pruned inverse FFTs (numbascat.backends.pruned_fft) and concurrent quadrature rows."""
+"""Pruned inverse FFTs (numbascat.backends.pruned_fft)."""
 import numpy as np
 import pytest
 
@@ -6,7 +6,6 @@ pytest.importorskip("pyfftw")
 pytest.importorskip("numba")
 
 from numbascat.backends import fftw_plans as fp  # noqa: E402
-from numbascat.backends import numba_backend as nb  # noqa: E402
 from numbascat.backends import pruned_fft  # noqa: E402
 from numbascat.backends.support import support_runs  # noqa: E402
 
@@ -123,40 +122,3 @@ def test_threaded_small_or_misaligned_transforms_are_not_pruned(monkeypatch):
         pruned_fft.inverse_inplace(y, _slabs_of(used, odd, 3), 3)
     assert [key[5] for key in records] == [3]
     np.testing.assert_allclose(y, want, atol=2e-6 * np.abs(want).max())
-
-
-@pytest.mark.parametrize("concurrent", [False, True])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_harmonic_3d_prunes_and_matches_numpy(concurrent, dtype, monkeypatch):
-    """J = 2 wavelets meet about half the planes: the pruned (and concurrent) transform still
-    equals the numpy reference."""
-    from numbascat import HarmonicScattering3D
-
-    monkeypatch.setattr(nb.NumbaBackend, "concurrent_rows", concurrent)
-    monkeypatch.setattr(nb, "CONCURRENT_ROWS_MIN_VALUES", 1)
-    monkeypatch.setattr(fp, "threads_for", lambda size: 1)  # pruning needs one-thread FFTs
-    monkeypatch.setattr(pruned_fft, "MIN_VALUES", 1)
-    shape = (32, 32, 32)
-    x = np.random.default_rng(4).standard_normal((1,) + shape).astype(dtype)
-    S = HarmonicScattering3D(J=2, shape=shape, L=2, backend="numba")
-    ref = HarmonicScattering3D(J=2, shape=shape, L=2, backend="numpy")(x)
-    with fp.recording() as records:
-        out = S(x)
-    axes = [key[5] for key in _flat(records)]
-    assert (-3,) in axes, "no transform was pruned"
-    if concurrent and fp.settings().threads > 1:
-        assert any(key[0] == fp.PARALLEL for key in records)
-    assert out.dtype == dtype
-    assert np.abs(out - ref).max() <= 1e-5 * np.abs(ref).max()
-
-
-def test_concurrent_rows_respect_the_memory_bound(monkeypatch):
-    backend = nb.NumbaBackend()
-    monkeypatch.setattr(fp, "settings", lambda: fp.FFTSettings("FFTW_ESTIMATE", 2))
-    values = 128 ** 3
-    assert backend._quadrature_parts(values, 3, 8, 4) == 2
-    assert backend._quadrature_parts(values, 1, 8, 4) == 1          # one row: nothing to share
-    assert backend._quadrature_parts(256 ** 3, 3, 8, 4) == 1        # extra part over the bound
-    assert backend._quadrature_parts(16 ** 3, 3, 8, 4) == 1         # too small to pay
-    monkeypatch.setattr(nb.NumbaBackend, "concurrent_rows", False)
-    assert backend._quadrature_parts(values, 3, 8, 4) == 1
