@@ -85,10 +85,9 @@ def multiply_periodise_real_into(flat: torch.Tensor, pairs: torch.Tensor, k,
     out_r = torch.view_as_real(out)
     x_r = torch.view_as_real(flat)
     for i, block in enumerate(itertools.product(*(range(kk) for kk in k))):
-        index = tuple(slice(p * m, p * m + w) for p, m, w in zip(block, size, width,
-                                                                 strict=True))
-        xs, fs = x_r[(Ellipsis,) + index + (slice(None),)], pairs[(Ellipsis,) + index +
-                                                                  (slice(None),)]
+        index = (Ellipsis,) + tuple(slice(p * m, p * m + w)
+                                    for p, m, w in zip(block, size, width, strict=True))
+        xs, fs = x_r[index + (slice(None),)], pairs[index + (slice(None),)]
         if i == 0:
             torch.mul(xs, fs, out=out_r)
         else:
