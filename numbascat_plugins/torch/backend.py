@@ -3,7 +3,8 @@
 Design choices (see ``numbascat.backend_api`` for the contracts):
 
 - **Real spectra are full spectra**, computed as ``rfftn`` plus a Hermitian fill (a flip, a roll
-  on the leading signal axes and one conjugating copy, :func:`~.ops.hermitian_full`): 1.5-3x
+  on the leading signal axes and one conjugating copy, :func:`~.ops.hermitian_full`; in CPU
+  inference ``2 ** (d - 1)`` flipped slices, no roll): 1.5-3x
   faster on CPU than ``fftn`` of the real signal, which converts it to complex first. Consumers
   (wavelet products, periodisation) read the full spectrum; inverses of real results
   (``irfft``, ``lowpass_irfft``) use ``irfftn`` on the half they need.
@@ -11,6 +12,11 @@ Design choices (see ``numbascat.backend_api`` for the contracts):
   filtered and periodised spectrum is exactly Hermitian and ``irfftn`` returns the real part of
   the full inverse. **Prepared filters are complex**: complex-by-real products convert the real
   operand on every call (5x slower on CPU).
+- **Real filters multiply a real view** in CPU inference (2D Morlet, every low-pass): a real
+  stack is also kept as ``(F, *s, 2)`` pairs (:func:`real_pairs`, each value twice, already
+  divided by the periodisation factor), and a product periodised into at most 16 blocks is
+  accumulated block by block into its output (one ``mul``, then ``addcmul_``), with no
+  full-resolution temporary; a 2D low-pass computes only the half spectrum ``irfftn`` reads.
 - **1D filters are band-limited**: a periodised product gathers only the blocks where the
   filters are non-zero (:mod:`.bands`; 2% of the blocks on the 1D workloads, exact).
 - **3D mirror pairs**: when a solid-harmonic stack's orders ``m`` and ``-m`` give equal moduli
@@ -53,9 +59,11 @@ from numbascat_plugins.torch.ops import (
     symmetrise,
 )
 from numbascat_plugins.torch.recycled import (
+    fuses,
     ifft_modulus_into,
     ifft_modulus_rfft_into,
     multiply_periodise_into,
+    multiply_periodise_real_into,
     quadrature_into,
     recycles,
     rfft_full_into,
@@ -70,6 +78,9 @@ _DOUBLE = (torch.float64, torch.complex128)
 #: Tensor attribute marking a prepared 3D stack (and the products made with it) whose rows
 #: pair up as mirror images (see ``mirror``), so the quadrature needs half the inverse FFTs.
 _MIRROR = "_numbascat_mirror"
+#: Tensor attribute marking a prepared stack whose imaginary parts are all zero (real filters,
+#: e.g. 2D Morlet), so that inference products may use :func:`real_pairs`.
+_REAL_FILTERS = "_numbascat_real"
 #: How closely the pairs must agree: the rounding of the precision computed in.
 
 
@@ -137,8 +148,12 @@ class TorchBackend(Backend):
                              f"{FilterRole.LOWPASS!r}; got {role!r}")
         # Real filters are stored complex (imaginary part 0): complex-by-complex products
         # measured 5x faster on CPU than complex-by-real ones, which convert the real operand.
+        compiling = torch.compiler.is_compiling()
+        is_real = not compiling and (not f.is_complex() or not bool((f.imag != 0).any()))
         f = flush_subnormals(f).to(_COMPLEX[real]).contiguous()
-        if (role == FilterRole.WAVELET and not torch.compiler.is_compiling()
+        if is_real:
+            f.__dict__[_REAL_FILTERS] = True
+        if (role == FilterRole.WAVELET and not compiling
                 and conjugate_pairs(f.cpu().numpy(), 3, self.real_dtype(f))):
             f.__dict__[_MIRROR] = True
         return f
@@ -194,11 +209,19 @@ class TorchBackend(Backend):
             if band is not None:  # 1D: only the blocks where the filters are non-zero
                 return band.apply(x_hat)
         recycle = recycles(x_hat, compiling)
+        lead, signal = tuple(x_hat.shape[:-d]), tuple(x_hat.shape[-d:])
+        n, F = math.prod(lead), int(filters.shape[0])
+        if (recycle and filters.__dict__.get(_REAL_FILTERS)
+                and fuses(F, k, tuple(s // kk for s, kk in zip(signal, k, strict=True)))):
+            out = multiply_periodise_real_into(x_hat.reshape((n, 1) + signal),
+                                               real_pairs(filters, total), k)
+            out = out.reshape(lead + tuple(out.shape[1:]))
+            if total == 1 and filters.__dict__.get(_MIRROR):
+                out.__dict__[_MIRROR] = True  # x_hat is Hermitian: the products pair up too
+            return out
         if total > 1:
             # The 1/prod(k) of the mean goes on the filters, the smallest operand.
             filters = _scaled(filters, total, compiling)
-        lead, signal = tuple(x_hat.shape[:-d]), tuple(x_hat.shape[-d:])
-        n, F = math.prod(lead), int(filters.shape[0])
         if recycle:
             out = multiply_periodise_into(x_hat.reshape((n, 1) + signal), filters, k,
                                           self.cpu_block_bytes)
@@ -219,9 +242,18 @@ class TorchBackend(Backend):
         return out.reshape(lead + tuple(out.shape[1:]))
 
     def lowpass_irfft(self, x_hat, phi, k, d, s):
+        k = tuple(int(v) for v in k)
+        m = tuple(int(n) // int(kk) for n, kk in zip(s, k, strict=True))
+        if d > 1 and recycles(x_hat) and phi.__dict__.get(_REAL_FILTERS) and fuses(1, k, m):
+            # Only the half spectrum irfftn reads is made (phi is symmetrised: y is Hermitian).
+            lead, signal = tuple(x_hat.shape[:-d]), tuple(x_hat.shape[-d:])
+            y = multiply_periodise_real_into(x_hat.reshape((-1, 1) + signal),
+                                             real_pairs(phi, math.prod(k)), k,
+                                             half_columns=True)
+            y = y.reshape(lead + tuple(y.shape[2:]))
+            return torch.fft.irfftn(y, s=m, dim=axes(d))
         y = self.multiply_subsample(x_hat, phi, k, d)
         y = y.squeeze(-d - 1)
-        m = tuple(int(n) // int(kk) for n, kk in zip(s, k, strict=True))
         # phi is symmetrised, so y is Hermitian: its half spectrum determines it.
         return torch.fft.irfftn(y[..., : m[-1] // 2 + 1], s=m, dim=axes(d))
 
@@ -242,6 +274,31 @@ class TorchBackend(Backend):
             halve = bool(x_hat.__dict__.get(_MIRROR)) and axis == x_hat.ndim - d - 1
             return quadrature_into(x_hat, d, axis, halve)
         return quadrature(torch.fft.ifftn(x_hat, dim=axes(d)), axis)
+
+    def assemble(self, blocks, order):
+        """Each block copied once into its output channels (the default joins the blocks,
+        then reorders the channels: two copies). Autograd and tracing take the default."""
+        order = np.asarray(order)
+        total = sum(int(b.shape[1]) for b in blocks)
+        if (torch.compiler.is_compiling() or len(order) != total
+                or (torch.is_grad_enabled() and any(b.requires_grad for b in blocks))
+                or not np.array_equal(np.sort(order), np.arange(total))):
+            return super().assemble(blocks, order)
+        position = np.empty(total, dtype=np.int64)
+        position[order] = np.arange(total)  # joined channel j lands on output channel position[j]
+        first = blocks[0]
+        out = torch.empty((int(first.shape[0]), total) + tuple(first.shape[2:]),
+                          dtype=first.dtype, device=first.device)
+        offset = 0
+        for block in blocks:
+            c = int(block.shape[1])
+            where = position[offset:offset + c]
+            if c and np.array_equal(where, np.arange(where[0], where[0] + c)):
+                out[:, int(where[0]):int(where[0]) + c].copy_(block)
+            elif c:
+                out.index_copy_(1, torch.as_tensor(where, device=out.device), block)
+            offset += c
+        return out
 
     # ------------------------------------------------------------------ frequency axis (JTFS)
     def pad_zeros(self, x, pad_widths):
@@ -274,6 +331,19 @@ class TorchBackend(Backend):
 
     def from_numpy(self, x):
         return torch.from_numpy(np.array(x, copy=True))
+
+
+def real_pairs(filters: torch.Tensor, total: int) -> torch.Tensor:
+    """A real stack ``(F, *s)`` (stored complex) as real ``(F, *s, 2)``: each value divided by
+    ``total`` and written twice, to multiply both parts of a complex spectrum's real view.
+    Cached on the (prepared, long-lived) filter tensor; inference only."""
+    cache = filters.__dict__.setdefault("_numbascat_pairs", {})
+    out = cache.get(total)
+    if out is None:
+        with torch.inference_mode(False), torch.no_grad():
+            values = filters.real * (1.0 / total)
+            out = cache[total] = torch.stack([values, values], dim=-1).contiguous()
+    return out
 
 
 def _scaled(filters: torch.Tensor, total: int, compiling: bool) -> torch.Tensor:

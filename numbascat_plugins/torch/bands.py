@@ -30,11 +30,23 @@ class Bands:
     def __init__(self, index: torch.Tensor, blocks: torch.Tensor):
         self.index, self.blocks = index, blocks
         self.count, self.size = int(blocks.shape[0]), int(blocks.shape[-1])
+        # Real filters (stored complex): the values twice, ``(c, F, N / k, 2)``, to multiply
+        # the gathered blocks' real view (half the arithmetic of complex products).
+        self.pairs = None
+        if blocks.is_complex() and not bool((blocks.imag != 0).any()):
+            self.pairs = torch.stack([blocks.real, blocks.real], dim=-1).contiguous()
 
     def apply(self, x_hat: torch.Tensor) -> torch.Tensor:
         """``(..., N)`` full spectrum -> ``(..., F, N / k)`` periodised products."""
         lead = tuple(x_hat.shape[:-1])
         gathered = x_hat.reshape(lead + (-1, self.size)).index_select(-2, self.index)
+        if self.pairs is not None and not (torch.is_grad_enabled() and x_hat.requires_grad):
+            # Inference: accumulate block by block into the output, no (c, F, m) product.
+            parts = torch.view_as_real(gathered).reshape(lead + tuple(self.pairs.shape))
+            out = torch.mul(parts[..., 0, :, :, :], self.pairs[0])
+            for r in range(1, self.count):
+                out.addcmul_(parts[..., r, :, :, :], self.pairs[r])
+            return torch.view_as_complex(out)
         if self.count == 1:
             return gathered * self.blocks[0]
         product = gathered.reshape(lead + tuple(self.blocks.shape)) * self.blocks

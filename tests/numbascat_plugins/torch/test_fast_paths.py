@@ -64,20 +64,29 @@ def test_bands_made_in_inference_mode_serve_autograd():
     assert torch.isfinite(x.grad).all()
 
 
-CASES = [  # (spectrum shape, d, k, filters)
-    ((4, 2, 4096), 1, (4,), 3),
-    ((3, 128, 96), 2, (2, 4), 4),
-    ((3, 24, 24, 24), 3, (1, 1, 1), 3),
+CASES = [  # (spectrum shape, d, k, filters, complex filters)
+    ((4, 2, 4096), 1, (4,), 3, False),
+    ((3, 128, 96), 2, (2, 4), 4, False),
+    # Rows long enough for the block-by-block low-pass (half spectrum), and k = 1.
+    ((2, 64, 256), 2, (2, 2), 3, False),
+    ((2, 64, 256), 2, (1, 1), 2, False),
+    ((3, 128, 96), 2, (2, 4), 4, True),  # complex filters: the product-then-fold path
+    ((3, 24, 24, 24), 3, (1, 1, 1), 3, False),
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=["1d", "2d", "3d"])
+@pytest.mark.parametrize("case", CASES, ids=["1d", "2d", "2d-long-rows", "2d-k1", "2d-complex",
+                                             "3d"])
 def test_recycled_paths_equal_autograd_paths(case):
-    shape, d, k, F = case
+    shape, d, k, F, complex_ = case
     assert np.prod(shape) * 4 >= workspace.MIN_BYTES  # large enough to be recycled
     backend = TorchBackend()
     rng = np.random.default_rng(2)
-    f = backend.prepare_filters(rng.standard_normal((F,) + shape[-d:]), np.float32)
+    values = rng.standard_normal((F,) + shape[-d:])
+    if complex_:
+        values = values + 1j * rng.standard_normal(values.shape)
+    f = backend.prepare_filters(values, np.float32)
+    assert bool(f.__dict__.get("_numbascat_real")) != complex_
     phi = backend.prepare_filters(rng.standard_normal((1,) + shape[-d:]), np.float32,
                                   FilterRole.LOWPASS)
     x = torch.randn(shape)
