@@ -1,9 +1,8 @@
 """The memory budget of a forward call (numbascat.memory): estimates bound the traced peaks,
 batches too large are split, and what cannot fit is refused before any work."""
-import tracemalloc
-
 import numpy as np
 import pytest
+from traced import traced_peak
 
 import numbascat.numpy as nsn
 from numbascat.memory import MemoryModel, available_memory, batch_step
@@ -49,13 +48,7 @@ def test_estimate_bounds_the_traced_peak(case, backend, monkeypatch):
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     S(x)
     S(x)  # filters prepared, plans made: what remains is the call's own memory
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        S(x)
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
+    peak = traced_peak(lambda: S(x))
     monkeypatch.undo()
     fftw_plans.refresh_settings()
     estimate = S.estimate_memory(shape[0], np.float32)

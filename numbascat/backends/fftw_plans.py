@@ -46,7 +46,8 @@ from numbascat.backends.fftw_wisdom import pyfftw_core, wisdom_path
 
 __all__ = ["FFTSettings", "aligned", "call_threads", "clear_plans", "empty", "execute",
            "free_threads",
-           "in_parallel", "is_aligned", "plan_cache_bytes", "recording", "refresh_settings",
+           "in_parallel", "is_aligned", "plan_cache_bytes", "recorded_keys", "recording",
+           "refresh_settings",
            "replayer", "settings", "threads_for", "wisdom_path"]
 
 #: The planner that starts on estimates and measures what is reused (the default).
@@ -604,6 +605,16 @@ def recording():
         yield calls
     finally:
         _recorder.reset(token)
+
+
+def recorded_keys(records):
+    """The transform keys of a :func:`recording`, in order, parallel sections flattened."""
+    for key in records:
+        if key[0] == PARALLEL:
+            for part in key[1]:
+                yield from recorded_keys(part)
+        else:
+            yield key
 
 
 def clear_plans() -> None:

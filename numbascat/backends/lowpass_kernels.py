@@ -20,13 +20,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from numbascat.backends.numba_kernels import SIGNAL_BLOCK  # signals accumulated together
+
 __all__ = ["FOLDED_MAX_VALUES", "lowpass_half_real_folded"]
 
 #: Largest low-resolution signal (values) the folded kernel takes: its two accumulators hold
 #: SIGNAL_BLOCK full (not half) low-resolution spectra. Larger ones take the direct kernel.
 FOLDED_MAX_VALUES = 1 << 16
-#: Signals accumulated together: a filter row's bookkeeping is paid once for all of them.
-SIGNAL_BLOCK = 16
 
 
 @njit(cache=True, nogil=True)

@@ -23,6 +23,15 @@ def _gaussian_bumps(F, s, rng):
     return out
 
 
+def _case(seed, lead, s, F):
+    """A numba backend, the real spectra of random signals ``lead + s`` and ``F`` prepared
+    Gaussian-bump filters."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(lead + s).astype(np.float32)
+    b = NumbaBackend()
+    return b, b.rfft(x, len(s)), b.prepare_filters(_gaussian_bumps(F, s, rng), np.float32)
+
+
 def _reference(x, filters, k, d, dtype):
     """The numpy backend's result as full spectra (its real spectra are full already)."""
     ref = NumpyBackend()
@@ -64,12 +73,8 @@ def test_fused_matches_numpy(lead, s, k, d, dtype):
 def test_blocks_and_signal_windows_do_not_change_numbers(monkeypatch, block):
     """Blocks of one pair, blocks that straddle signals, and one block for everything give
     the unfused ops' result (same sums, only FFT plans differ)."""
-    rng = np.random.default_rng(3)
     s, k, d = (24, 20), (2, 2), 2
-    x = rng.standard_normal((4, 3) + s).astype(np.float32)
-    filters = _gaussian_bumps(5, s, rng)
-    b = NumbaBackend()
-    X, pf = b.rfft(x, d), b.prepare_filters(filters, np.float32)
+    b, X, pf = _case(3, (4, 3), s, 5)
     unfused = Backend.wavelet_modulus_rfft(b, X, pf, k, d)
     n_low = (s[0] // 2) * (s[1] // 2)
     monkeypatch.setattr(wm, "PAIR_BLOCK_BYTES", block * n_low * 8)
@@ -131,12 +136,8 @@ def test_blocks_spread_over_threads_give_the_serial_result(monkeypatch):
     same blocks, plans and sums as the serial run, so the same bits."""
     from numbascat.backends import fftw_plans as fp
 
-    rng = np.random.default_rng(9)
     s, k, d = (32, 32), (2, 2), 2
-    x = rng.standard_normal((5, 3) + s).astype(np.float32)
-    filters = _gaussian_bumps(4, s, rng)
-    b = NumbaBackend()
-    X, pf = b.rfft(x, d), b.prepare_filters(filters, np.float32)
+    b, X, pf = _case(9, (5, 3), s, 4)
     monkeypatch.setattr(wm, "PAIR_BLOCK_BYTES", 3 * 16 * 16 * 8)
     monkeypatch.setattr(wm, "PARALLEL_MIN_VALUES", 1 << 62)
     serial = b.wavelet_modulus_rfft(X, pf, k, d)

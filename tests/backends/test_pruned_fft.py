@@ -10,15 +10,6 @@ from numbascat.backends import pruned_fft  # noqa: E402
 from numbascat.backends.support import support_runs  # noqa: E402
 
 
-def _flat(records):
-    for key in records:
-        if key[0] == fp.PARALLEL:
-            for part in key[1]:
-                yield from _flat(part)
-        else:
-            yield key
-
-
 def _masked_product(rng, B, s, used, dtype):
     """Random spectra ``(B, *s)`` that are zero on the first-axis planes not in ``used``."""
     y = fp.empty((B,) + s, dtype)

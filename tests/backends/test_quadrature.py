@@ -12,15 +12,6 @@ from numbascat.backends import pruned_fft, quadrature  # noqa: E402
 from numbascat.backends.numba_backend import NumbaBackend  # noqa: E402
 
 
-def _flat(records):
-    for key in records:
-        if key[0] == fp.PARALLEL:
-            for part in key[1]:
-                yield from _flat(part)
-        else:
-            yield key
-
-
 def _mirror(f):
     """``conj(f[-k])`` over every axis of ``f`` (one filter)."""
     out = f
@@ -72,7 +63,7 @@ def test_rows_on_every_route_match_the_direct_sum(mode, dtype, monkeypatch):
     x_hat = b.rfft(x, 3)
     with fp.recording() as records:
         u, sums = b.wavelet_quadrature(x_hat, pf, 3, powers, True)
-    axes = {key[5] for key in _flat(records)}
+    axes = {key[5] for key in fp.recorded_keys(records)}
     if mode == "whole":
         assert axes == {3}
     elif mode == "staged":  # complex rows: one (pruned) transform; real rows: three passes
@@ -120,7 +111,7 @@ def test_harmonic_3d_staged_and_lean_traversal_match_numpy(monkeypatch):
     ref = HarmonicScattering3D(J=2, shape=shape, L=2, backend="numpy")(x)
     with fp.recording() as records:
         out = S(x)
-    keys = list(_flat(records))
+    keys = list(fp.recorded_keys(records))
     # Three subtrees without a second order, then six with: the input's spectrum is taken
     # once, and again for each of the five subtrees after a second order.
     rffts = [k for k in keys if k[0] == "rfft" and k[1] == (1,) + shape]
@@ -136,7 +127,7 @@ def test_large_volume_working_memory_is_one_subtree(monkeypatch):
     """One subtree at a time, two threads in each row, the input spectrum recomputed: the
     traced working memory of a forward call stays under five real volumes (two concurrent
     subtrees beside the kept input spectrum take 8.2)."""
-    import tracemalloc
+    from traced import traced_peak
 
     from numbascat import HarmonicScattering3D
     from numbascat.backends import numba_backend as nb
@@ -151,11 +142,5 @@ def test_large_volume_working_memory_is_one_subtree(monkeypatch):
     x = np.random.default_rng(5).standard_normal((1,) + shape).astype(np.float32)
     S = HarmonicScattering3D(J=1, shape=shape, L=1, backend="numba")
     S(x)
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        S(x)
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
+    peak = traced_peak(lambda: S(x))
     assert peak <= 5 * x.nbytes, f"working memory {peak / x.nbytes:.2f} volumes"
