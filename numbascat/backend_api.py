@@ -167,6 +167,8 @@ class Backend:
     #: Whether :meth:`prepare_filters` accepts a :class:`LazyFilterStack` (read row by row)
     #: instead of a dense numpy stack.
     lazy_filters: ClassVar[bool] = False
+    #: Whether :meth:`filter_rows` gives views of prepared stacks.
+    filter_row_views: ClassVar[bool] = False
     #: Working memory of a forward call relative to the transforms' estimates, which are fitted
     #: to the numba backend (see :mod:`numbascat.memory`); a backend that batches less
     #: carefully says so here.
@@ -236,6 +238,15 @@ class Backend:
         object
             Opaque to the transform cores, which pass it back unchanged to
             :meth:`multiply_subsample` / :meth:`lowpass_irfft`.
+        """
+        raise NotImplementedError
+
+    def filter_rows(self, prepared: Any, start: int, stop: int) -> Any:
+        """Rows ``start:stop`` of a stack from :meth:`prepare_filters`, sharing its memory.
+
+        Only called when :attr:`filter_row_views` is set: a traversal that asks for one stack
+        in several chunkings (batch parts, filter chunks sized by the batch) then has it
+        prepared once, and each chunk is a view; otherwise each chunk is prepared on its own.
         """
         raise NotImplementedError
 

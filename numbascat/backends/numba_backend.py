@@ -135,13 +135,13 @@ class PreparedStack:
     (:mod:`numbascat.backends.support`).
     """
 
-    __slots__ = ("_dtype", "_qplan", "_quadrature", "_rows", "_segments", "_shape", "d", "data",
-                 "doubled", "role", "support", "sym", "value_base", "values")
+    __slots__ = ("_dtype", "_kernel_values", "_qplan", "_quadrature", "_rows", "_segments",
+                 "_shape", "d", "data", "role", "support", "sym", "value_base", "values")
 
     def __init__(self, data: np.ndarray | None, d: int, role: str, sym: np.ndarray | None,
                  compact=None):
         self.data, self.d, self.role, self.sym = data, d, role, sym
-        self.doubled: dict = {}
+        self._kernel_values: np.ndarray | None = None
         self._segments: dict = {}
         self._quadrature = None
         self._qplan = None
@@ -218,15 +218,6 @@ class PreparedStack:
             value = self._rows["dense"] = value.reshape(self.shape)
         return value
 
-    def row(self, i: int) -> PreparedStack:
-        """Filter ``i`` alone, as a stack ``(1, *s)`` (cached; dense stacks only)."""
-        value = self._rows.get(i)
-        if value is None:
-            value = self._rows[i] = PreparedStack(self.data[i:i + 1], self.d, self.role,
-                                                  None if self.sym is None else
-                                                  self.sym[i:i + 1])
-        return value
-
     def quadrature_rows(self):
         """``(stack, weights)`` giving the same quadrature modulus as the whole stack.
 
@@ -284,20 +275,53 @@ class PreparedStack:
         arr = getattr(self, which)
         return arr.reshape((arr.shape[0],) + _canon(arr.shape[1:]))
 
-    def kernel_values(self, scale: float = 1.0) -> np.ndarray:
+    def kernel_values(self) -> np.ndarray:
         """A real stack's values for the multiply kernels: flat, each value twice (it multiplies
-        interleaved re/im), times ``scale`` (a periodisation's ``1/prod(k)``, cached per value).
-        Compact stacks hold their support only; dense ones every entry in C order."""
-        value = self.doubled.get(scale)
+        interleaved re/im). Compact stacks hold their support only; dense ones every entry in C
+        order. One copy serves every periodisation: the kernels apply ``1/prod(k)``."""
+        value = self._kernel_values
         if value is None:
-            base = self.doubled.get(1.0)
-            if base is None:
-                source = self.values if self.data is None else self.data.reshape(-1)
-                base = self.doubled[1.0] = np.repeat(source, 2)
-                self.values = None  # the doubled copy is all the kernels read
-            value = base if scale == 1.0 else base * base.dtype.type(scale)
-            self.doubled[scale] = value
+            source = self.values if self.data is None else self.data.reshape(-1)
+            value = self._kernel_values = np.repeat(source, 2)
+            self.values = None  # the doubled copy is all the kernels read
         return value
+
+    def rows(self, start: int, stop: int) -> PreparedStack:
+        """Filters ``start:stop`` as a stack that shares this one's memory (a traversal that
+        chunks a stack in several ways then holds the stack once, not once per chunking)."""
+        F = self.shape[0]
+        if start == 0 and stop == F:
+            return self
+        canon = _canon(self.shape[1:])
+        lines, N = _prod(canon[:-1]), canon[-1]  # support rows per filter, their length
+        ptr, runs = self.support.ptr, self.support.runs
+        r0, r1 = int(ptr[start * lines]), int(ptr[stop * lines])
+        view = PreparedStack.__new__(PreparedStack)
+        view.d, view.role, view._shape, view._dtype = self.d, self.role, \
+            (stop - start,) + self.shape[1:], self._dtype
+        view._segments, view._rows, view._quadrature, view._qplan = {}, {}, None, None
+        view.values = None
+        if self.compact:
+            values = self.kernel_values()
+            base = self.value_base[r0:r1]
+            # Run r's values start at value_base[r] + runs[r, 0], in increasing order.
+            v0 = int(base[0] + runs[r0, 0]) if r1 > r0 else 0
+            v1 = int(base[-1] + runs[r1 - 1, 1]) if r1 > r0 else 0
+            view.data = view.sym = None
+            view.value_base = base - v0
+            view._kernel_values = values[2 * v0:2 * v1]
+            kept = v1 - v0
+        else:
+            view.data = self.data[start:stop]
+            view.sym = None if self.sym is None else self.sym[start:stop]
+            view.value_base = None
+            n = _prod(self.shape[1:])
+            parent = self._kernel_values
+            view._kernel_values = None if parent is None else parent[2 * start * n:2 * stop * n]
+            kept = int((runs[r0:r1, 1] - runs[r0:r1, 0]).sum())
+        view.support = SupportRuns(ptr[start * lines:stop * lines + 1] - r0, runs[r0:r1],
+                                   kept / max(1, (stop - start) * lines * N))
+        return view
 
 
 #: Dense rows read at once while compacting a stack (bytes of float64).
@@ -309,6 +333,7 @@ class NumbaBackend(WaveletModulusOps, FrequencyAxisOps, NumpyArrays, Backend):
 
     info = NUMBA
     lazy_filters = True  # real wavelet stacks are compacted a few rows at a time
+    filter_row_views = True  # chunks of a prepared stack are views (PreparedStack.rows)
 
     # ------------------------------------------------------------------ FFT floor hooks
     def fft_recording(self):
@@ -391,6 +416,9 @@ class NumbaBackend(WaveletModulusOps, FrequencyAxisOps, NumpyArrays, Backend):
         return stack
 
     # ------------------------------------------------------------------ primitives
+    def filter_rows(self, prepared, start, stop):
+        return prepared.rows(start, stop)
+
     def concatenate(self, arrays, axis):
         # Into an aligned array: the FFT that usually follows then runs on it without a copy.
         first = arrays[0]
@@ -520,7 +548,7 @@ class NumbaBackend(WaveletModulusOps, FrequencyAxisOps, NumpyArrays, Backend):
             kernel = (nk.multiply_periodise_real_par if _parallel_kernel_pays(out.nbytes, B * F)
                       else nk.multiply_periodise_real)
             ptr, seg = filters.segments(N // k3[2])
-            kernel(_fview(X), filters.kernel_values(scale), ptr, seg, F, L, M, N, *k3,
+            kernel(_fview(X), filters.kernel_values(), ptr, seg, F, L, M, N, *k3, scale,
                    _fview(out))
         return out.reshape(lead + (F,) + tuple(n // kk for n, kk in zip(s, k, strict=True)))
 

@@ -34,7 +34,7 @@ SIGNAL_BLOCK = 16
 
 
 @njit(cache=True, nogil=True)
-def _mp_block(Xv, fv, ptr, seg, b0, b1, F, L, M, N, k0, k1, k2, ov):
+def _mp_block(Xv, fv, ptr, seg, b0, b1, F, L, M, N, k0, k1, k2, scale, ov):
     """Signals ``b0:b1`` of :func:`multiply_periodise_real`."""
     Lk, Mk, Nk = L // k0, M // k1, N // k2
     # Flat views and row offsets: per segment and signal only two 1D slices are made, which
@@ -70,8 +70,8 @@ def _mp_block(Xv, fv, ptr, seg, b0, b1, F, L, M, N, k0, k1, k2, ov):
                             os_ = of[dst:dst + n]
                             for t in range(nc):
                                 m = nc - 1 - t
-                                os_[2 * t] += xs[2 * m] * fs[2 * t]
-                                os_[2 * t + 1] -= xs[2 * m + 1] * fs[2 * t + 1]
+                                os_[2 * t] += xs[2 * m] * fs[2 * t] * scale
+                                os_[2 * t + 1] -= xs[2 * m + 1] * fs[2 * t + 1] * scale
                     else:
                         for b in range(b0, b1):
                             src = x_at + b * x_sig + 2 * sc
@@ -79,36 +79,40 @@ def _mp_block(Xv, fv, ptr, seg, b0, b1, F, L, M, N, k0, k1, k2, ov):
                             dst = o_at + b * o_sig + j
                             os_ = of[dst:dst + n]
                             for t in range(n):
-                                os_[t] += xs[t] * fs[t]
+                                os_[t] += xs[t] * fs[t] * scale
 
 
 @njit(cache=True, nogil=True)
-def multiply_periodise_real(Xv, fv, ptr, seg, F, L, M, N, k0, k1, k2, ov):
+def multiply_periodise_real(Xv, fv, ptr, seg, F, L, M, N, k0, k1, k2, scale, ov):
     """Filter a half spectrum by a real stack and periodise, writing full spectra.
 
     Xv : (B, L, M, 2*(N//2+1)) float view of the half spectrum.
-    fv : (V,) the stack's kept filter values, each repeated twice (re and im lanes), already
-        multiplied by the periodisation's ``1 / (k0 k1 k2)`` (exact for the powers of two every
-        transform uses). Only the support is stored (a long 1D wavelet covers a few percent of
-        its spectrum): segment ``p`` reads its values from ``fv[2*seg[p, 4]:]``.
+    fv : (V,) the stack's kept filter values, each repeated twice (re and im lanes). Only the
+        support is stored (a long 1D wavelet covers a few percent of its spectrum): segment
+        ``p`` reads its values from ``fv[2*seg[p, 4]:]``.
     ptr, seg : the stack's support cut for this periodisation
         (:func:`~numbascat.backends.support.periodised_segments`), rows of the canonical
         ``(F, L, M, N)`` stack; only those entries are multiplied, the rest are negligible.
+    scale : the periodisation's ``1 / (k0 k1 k2)``, applied to each product: for the powers of
+        two every transform uses this rounds exactly as pre-scaled filters would, and one copy
+        of the values serves every periodisation.
     ov : (B, F, L//k0, M//k1, 2*(N//k2)) float view of the complex output, overwritten with
         the mean over periods of ``X * f``.
     """
     B = Xv.shape[0]
     for b0 in range(0, B, SIGNAL_BLOCK):
-        _mp_block(Xv, fv, ptr, seg, b0, min(B, b0 + SIGNAL_BLOCK), F, L, M, N, k0, k1, k2, ov)
+        _mp_block(Xv, fv, ptr, seg, b0, min(B, b0 + SIGNAL_BLOCK), F, L, M, N, k0, k1, k2, scale,
+                  ov)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def multiply_periodise_real_par(Xv, fv, ptr, seg, F, L, M, N, k0, k1, k2, ov):
+def multiply_periodise_real_par(Xv, fv, ptr, seg, F, L, M, N, k0, k1, k2, scale, ov):
     """:func:`multiply_periodise_real` with the signal blocks spread over threads."""
     B = Xv.shape[0]
     for i in prange((B + SIGNAL_BLOCK - 1) // SIGNAL_BLOCK):
         b0 = i * SIGNAL_BLOCK
-        _mp_block(Xv, fv, ptr, seg, b0, min(B, b0 + SIGNAL_BLOCK), F, L, M, N, k0, k1, k2, ov)
+        _mp_block(Xv, fv, ptr, seg, b0, min(B, b0 + SIGNAL_BLOCK), F, L, M, N, k0, k1, k2, scale,
+                  ov)
 
 
 @njit(cache=True, nogil=True, parallel=True)

@@ -68,7 +68,9 @@ def multiply_periodise_pairs(Xv, mv, first, fv, ptr, seg, p0, p1, F, N, k0, k1, 
         read forwards (no backwards read per filter), so every loop vectorises.
     fv, ptr, seg : the real stack's values and support cut, as for ``multiply_periodise_real``.
     ov : (>= p1 - p0, L//k0, M//k1, 2*(N//k2)) float view; its first ``p1 - p0`` items are
-        overwritten with the periodised products, pair ``p`` at item ``p - p0``.
+        overwritten with the periodised sums of products, pair ``p`` at item ``p - p0``; unlike
+        there, not yet divided by ``k0 k1 k2`` (the caller folds that power of two into its
+        next scaling).
 
     Every output value is the sum of the same terms, added in the same order, as there.
     """
@@ -160,7 +162,10 @@ class WaveletModulusOps:
         block = _block_pairs(pairs, F, PAIR_BLOCK_BYTES // (n_low * x_hat.itemsize))
         ptr, seg = filters.segments(s_low[-1])
         c_lo = _first_mirrored_columns(filters, s_low[-1], ptr, seg, N)
-        fv = filters.kernel_values(1.0 / math.prod(k3))
+        fv = filters.kernel_values()
+        # The periodisation's 1/prod(k) (a power of two) goes with the modulus's 1/n_low: the
+        # products and the inverse FFT scale exactly, so this rounds as scaled filters would.
+        modulus_scale = 1.0 / (n_low * math.prod(k3))
         Xv = float_view(X)
         real = self.real_dtype(x_hat)
         # The mirrored halves of the signals the current block uses, each made once per call
@@ -188,7 +193,7 @@ class WaveletModulusOps:
                 multiply_periodise_pairs(Xv, mv, w0, fv, ptr, seg, p0, p1, F, N, *k3, tv)
                 tc, uc = t[:rows], u[:rows]
                 fp.execute("ifft", tc, tc, d)
-                modulus_scaled(float_view(tc.reshape(-1)), 1.0 / n_low, uf[:rows * n_low])
+                modulus_scaled(float_view(tc.reshape(-1)), modulus_scale, uf[:rows * n_low])
                 dst = out[p0:p1]
                 if fp.is_aligned(dst):
                     fp.execute("rfft", uc, dst, d)
