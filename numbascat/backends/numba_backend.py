@@ -126,13 +126,13 @@ def _symmetrise(filters: np.ndarray, d: int) -> np.ndarray:
 class PreparedStack:
     """A filter stack ``(F, *s)`` on the numba backend.
 
-    Real wavelet stacks are *compact*: only their support is kept (``values``, each entry
-    twice for the re/im lanes of the kernels; a long 1D wavelet covers a few percent of its
-    spectrum), and ``data`` is None. Other stacks keep ``data``, the filters cast to the signal
-    precision (real stays real); for :attr:`FilterRole.LOWPASS` stacks ``sym`` holds their
-    Hermitian-symmetrised version. ``support`` lists where the filters that the kernels read
-    (``sym`` when present, else the filters) are not negligible
-    (:mod:`numbascat.backends.support`).
+    Real wavelet stacks are *compact*: only their support is kept (:meth:`kernel_values`, one
+    copy in the signal precision; a long 1D wavelet covers a few percent of its spectrum), and
+    ``data`` is None; :meth:`rows` gives chunks of a stack that share that copy. Other stacks
+    keep ``data``, the filters cast to the signal precision (real stays real); for
+    :attr:`FilterRole.LOWPASS` stacks ``sym`` holds their Hermitian-symmetrised version.
+    ``support`` lists where the filters that the kernels read (``sym`` when present, else the
+    filters) are not negligible (:mod:`numbascat.backends.support`).
     """
 
     __slots__ = ("_dtype", "_kernel_values", "_qplan", "_quadrature", "_rows", "_segments",
@@ -205,7 +205,7 @@ class PreparedStack:
             return self.data
         value = self._rows.get("dense")
         if value is None:
-            values = self.kernel_values()[::2]
+            values = self.kernel_values()
             runs = self.support.runs
             lengths = runs[:, 1] - runs[:, 0]
             rows = np.repeat(np.repeat(np.arange(len(self.support.ptr) - 1),
@@ -276,14 +276,14 @@ class PreparedStack:
         return arr.reshape((arr.shape[0],) + _canon(arr.shape[1:]))
 
     def kernel_values(self) -> np.ndarray:
-        """A real stack's values for the multiply kernels: flat, each value twice (it multiplies
-        interleaved re/im). Compact stacks hold their support only; dense ones every entry in C
-        order. One copy serves every periodisation: the kernels apply ``1/prod(k)``."""
+        """A real stack's values for the multiply kernels, flat. Compact stacks hold their
+        support only; dense ones every entry in C order. One copy serves every periodisation:
+        the kernels apply ``1/prod(k)``."""
         value = self._kernel_values
         if value is None:
             source = self.values if self.data is None else self.data.reshape(-1)
-            value = self._kernel_values = np.repeat(source, 2)
-            self.values = None  # the doubled copy is all the kernels read
+            value = self._kernel_values = np.ascontiguousarray(source)
+            self.values = None  # kept here, once
         return value
 
     def rows(self, start: int, stop: int) -> PreparedStack:
@@ -309,7 +309,7 @@ class PreparedStack:
             v1 = int(base[-1] + runs[r1 - 1, 1]) if r1 > r0 else 0
             view.data = view.sym = None
             view.value_base = base - v0
-            view._kernel_values = values[2 * v0:2 * v1]
+            view._kernel_values = values[v0:v1]
             kept = v1 - v0
         else:
             view.data = self.data[start:stop]
@@ -317,7 +317,7 @@ class PreparedStack:
             view.value_base = None
             n = _prod(self.shape[1:])
             parent = self._kernel_values
-            view._kernel_values = None if parent is None else parent[2 * start * n:2 * stop * n]
+            view._kernel_values = None if parent is None else parent[start * n:stop * n]
             kept = int((runs[r0:r1, 1] - runs[r0:r1, 0]).sum())
         view.support = SupportRuns(ptr[start * lines:stop * lines + 1] - r0, runs[r0:r1],
                                    kept / max(1, (stop - start) * lines * N))

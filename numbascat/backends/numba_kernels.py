@@ -56,13 +56,13 @@ def _mp_block(Xv, fv, ptr, seg, b0, b1, F, L, M, N, k0, k1, k2, scale, ov):
                 o_at = fi * Lk * Mk * o_row + (ao * Mk + r % Mk) * o_row
                 for p in range(ptr[row], ptr[row + 1]):
                     sc, ec, j = seg[p, 0], seg[p, 1], 2 * seg[p, 2]
-                    n = 2 * (ec - sc)
-                    v0 = 2 * seg[p, 4]
-                    fs = fv[v0:v0 + n]
+                    nc = ec - sc
+                    n = 2 * nc
+                    v0 = seg[p, 4]
+                    fs = fv[v0:v0 + nc]
                     if seg[p, 3]:
                         # Past the half: X[c] = conj(X[N - c]), read backwards; xs holds the
                         # columns N - ec + 1 .. N - sc.
-                        nc = ec - sc
                         for b in range(b0, b1):
                             src = xn_at + b * x_sig + 2 * (N - ec + 1)
                             xs = xf[src:src + n]
@@ -70,16 +70,19 @@ def _mp_block(Xv, fv, ptr, seg, b0, b1, F, L, M, N, k0, k1, k2, scale, ov):
                             os_ = of[dst:dst + n]
                             for t in range(nc):
                                 m = nc - 1 - t
-                                os_[2 * t] += xs[2 * m] * fs[2 * t] * scale
-                                os_[2 * t + 1] -= xs[2 * m + 1] * fs[2 * t + 1] * scale
+                                f = fs[t]
+                                os_[2 * t] += xs[2 * m] * f * scale
+                                os_[2 * t + 1] -= xs[2 * m + 1] * f * scale
                     else:
                         for b in range(b0, b1):
                             src = x_at + b * x_sig + 2 * sc
                             xs = xf[src:src + n]
                             dst = o_at + b * o_sig + j
                             os_ = of[dst:dst + n]
-                            for t in range(n):
-                                os_[t] += xs[t] * fs[t] * scale
+                            for t in range(nc):
+                                f = fs[t]
+                                os_[2 * t] += xs[2 * t] * f * scale
+                                os_[2 * t + 1] += xs[2 * t + 1] * f * scale
 
 
 @njit(cache=True, nogil=True)
@@ -87,9 +90,9 @@ def multiply_periodise_real(Xv, fv, ptr, seg, F, L, M, N, k0, k1, k2, scale, ov)
     """Filter a half spectrum by a real stack and periodise, writing full spectra.
 
     Xv : (B, L, M, 2*(N//2+1)) float view of the half spectrum.
-    fv : (V,) the stack's kept filter values, each repeated twice (re and im lanes). Only the
-        support is stored (a long 1D wavelet covers a few percent of its spectrum): segment
-        ``p`` reads its values from ``fv[2*seg[p, 4]:]``.
+    fv : (V,) the stack's kept filter values. Only the support is stored (a long 1D wavelet
+        covers a few percent of its spectrum): segment ``p`` reads its values from
+        ``fv[seg[p, 4]:]``, each multiplying the re and im lanes of one complex entry.
     ptr, seg : the stack's support cut for this periodisation
         (:func:`~numbascat.backends.support.periodised_segments`), rows of the canonical
         ``(F, L, M, N)`` stack; only those entries are multiplied, the rest are negligible.

@@ -96,9 +96,9 @@ def multiply_periodise_pairs(Xv, mv, first, fv, ptr, seg, p0, p1, F, N, k0, k1, 
                 row = (fi * L + a) * M + r
                 for p in range(ptr[row], ptr[row + 1]):
                     sc, ec, j = seg[p, 0], seg[p, 1], 2 * seg[p, 2]
-                    n = 2 * (ec - sc)
-                    v0 = 2 * seg[p, 4]
-                    fs = fv[v0:v0 + n]
+                    nc = ec - sc
+                    v0 = seg[p, 4]
+                    fs = fv[v0:v0 + nc]
                     past = seg[p, 3] != 0
                     for i in range(nb):
                         if past:
@@ -106,9 +106,11 @@ def multiply_periodise_pairs(Xv, mv, first, fv, ptr, seg, p0, p1, F, N, k0, k1, 
                         else:
                             xs = Xv[b0 + i, a, r, 2 * sc:2 * ec]
                         dst = (q0 + i * F) * o_pair + o_row_at + j
-                        os_ = of[dst:dst + n]
-                        for t in range(n):
-                            os_[t] += xs[t] * fs[t]
+                        os_ = of[dst:dst + 2 * nc]
+                        for t in range(nc):
+                            f = fs[t]
+                            os_[2 * t] += xs[2 * t] * f
+                            os_[2 * t + 1] += xs[2 * t + 1] * f
 
 
 def _first_mirrored_columns(filters, Nk: int, ptr, seg, N: int) -> np.ndarray:
