@@ -22,7 +22,9 @@ Settings (read once, :func:`refresh_settings` re-reads):
   measure | patient | exhaustive. ``auto`` bounds planning: a problem the machine has measured
   before (wisdom on disk) gets its measured plan at once; any other starts on FFTW_ESTIMATE and
   is measured once it has been reused and its own execution time pays for the planning
-  (:func:`_maybe_measure`). The eager planners plan every new problem in full at first use;
+  (:func:`_maybe_measure`). At that point its plan is also timed against pocketfft
+  (``scipy.fft``) on the same shape, and the key runs on whichever is faster
+  (:func:`_maybe_compare`): FFTW is slow on sizes with large prime factors. The eager planners plan every new problem in full at first use;
   ``numbascat tune`` uses them to write wisdom ahead of time;
 - threads: ``NUMBASCAT_FFT_THREADS`` or ``[fft] threads`` (default: the usable cores, fewer
   while other processes keep cores busy, see :mod:`numbascat.backends.cpu_load`);
@@ -68,6 +70,14 @@ MEASURE_MIN_SECONDS = 0.05
 MEASURE_AMORTISE = 1.0
 #: Auto planner: after a try ran out of time, wait for this many times more execution time.
 MEASURE_BACKOFF = 4.0
+#: Auto planner: a transform key moves to pocketfft (``scipy.fft``) when that runs it in at most
+#: this fraction of FFTW's time. FFTW has no fast codelets for large prime factors: the padded
+#: sizes 272 = 2^4 * 17 and 2064 = 2^4 * 3 * 43 of 256^2 and 2048^2 images ran 2.0-2.4x slower
+#: than pocketfft (2 cores, one thread, measured plans).
+POCKETFFT_MARGIN = 0.85
+#: Timed runs per engine when comparing them (the best one counts: the first run of a fresh
+#: plan pays for cold caches).
+COMPARE_RUNS = 2
 #: Temporaries below this many bytes come from numpy directly when it aligns them.
 SMALL_BYTES = 1 << 16
 #: Transforms whose buffers exceed this fraction of the plan cache are never pooled.
@@ -236,10 +246,14 @@ def aligned(x: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------- plans
+FFTW, POCKETFFT = "fftw", "pocketfft"
+
+
 class _KeyState:
     """What the auto planner knows of one transform key."""
 
-    __slots__ = ("generation", "measured", "next_try", "seconds", "upgrading", "uses")
+    __slots__ = ("compared", "comparing", "engine", "generation", "measured", "next_try",
+                 "seconds", "upgrading", "uses")
 
     def __init__(self, measured: bool | None):
         self.uses = 0
@@ -251,6 +265,12 @@ class _KeyState:
         self.next_try = MEASURE_MIN_SECONDS / MEASURE_AMORTISE
         self.upgrading = False
         self.generation = 0  # bumped when a better plan replaces the pooled ones
+        # Which library runs the key (FFTW or POCKETFFT), decided by timing both on the key's
+        # shape once it is reused (_maybe_compare); ``compared`` is the plan generation that
+        # was timed (-1: none yet).
+        self.engine = FFTW
+        self.compared = -1
+        self.comparing = False
 
 
 def _plan(kind, a, b, d, threads, planner, timelimit=None):
@@ -385,6 +405,69 @@ def _maybe_measure(key, state: _KeyState) -> None:
         state.upgrading = False
 
 
+def _maybe_compare(key, state: _KeyState) -> None:
+    """Auto planner: time FFTW's current plan for a key against pocketfft on the key's shape,
+    and run the key on the faster (pocketfft only when :data:`POCKETFFT_MARGIN` faster).
+
+    Done when the key is due for measuring (reused, and its execution time pays for the
+    :data:`COMPARE_RUNS` runs of each engine), once per FFTW plan generation: again after a
+    measured plan replaces an estimate.
+    """
+    with _state_lock:
+        if state.comparing or state.compared == state.generation:
+            return
+        state.comparing = True
+        generation, measured = state.generation, state.measured
+    engine = None
+    try:
+        kind, in_shape, in_dtype, out_shape, out_dtype, d, threads = key
+        inplace = kind.endswith(INPLACE)
+        kind = kind.removesuffix(INPLACE)
+        a = empty(in_shape, np.dtype(in_dtype), pooled=False)
+        b = a if inplace else empty(out_shape, np.dtype(out_dtype), pooled=False)
+        with _planner_lock:
+            fftw_wisdom.load_wisdom()
+            plan = _plan(kind, a, b, d, threads, "wisdom" if measured else "FFTW_ESTIMATE")
+
+        def best(run) -> float:
+            times = []
+            for _ in range(COMPARE_RUNS):
+                a.fill(0.5)  # irfft and in-place runs destroy it (FFT speed ignores values)
+                t = time.perf_counter()
+                run()
+                times.append(time.perf_counter() - t)
+            return min(times)
+
+        fftw = best(plan.execute)
+        pocket = best(lambda: _pocketfft(kind, a, b, d, threads))
+        engine = POCKETFFT if pocket <= POCKETFFT_MARGIN * fftw else FFTW
+    except RuntimeError:  # no wisdom after all (another process's file changed): keep FFTW
+        engine = None
+    finally:
+        with _state_lock:
+            if engine is not None and state.generation == generation:
+                state.engine = engine
+            state.compared = generation
+            state.comparing = False
+
+
+def _pocketfft(kind: str, inp: np.ndarray, out: np.ndarray, d, threads: int) -> None:
+    """The unnormalised transform ``kind`` by scipy.fft (pocketfft), written into ``out``."""
+    import scipy.fft
+
+    axes = tuple(range(-d, 0)) if isinstance(d, int) else tuple(d)
+    if kind == "fft":
+        result = scipy.fft.fftn(inp, axes=axes, workers=threads)
+    elif kind == "ifft":
+        result = scipy.fft.ifftn(inp, axes=axes, norm="forward", workers=threads)
+    elif kind == "rfft":
+        result = scipy.fft.rfftn(inp, axes=axes, workers=threads)
+    else:
+        result = scipy.fft.irfftn(inp, s=[out.shape[axis] for axis in axes], axes=axes,
+                                  norm="forward", workers=threads)
+    np.copyto(out, result)
+
+
 def _drop_pool(key) -> None:
     """Forget the pooled plans of ``key`` (caller holds the state lock)."""
     global _pooled_bytes
@@ -448,7 +531,14 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int | tuple[int, ...
         if pooled:
             _pooled_bytes += nbytes  # reserved now, so that racing threads respect the bound
     start = time.perf_counter()
-    if pooled:
+    if state.engine == POCKETFFT:
+        if pooled:  # the reservation is not needed: pocketfft keeps no buffers here
+            with _state_lock:
+                _pooled_bytes -= nbytes
+        if entry is not None:
+            _return_entry(key, entry)
+        _pocketfft(kind.removesuffix(INPLACE), inp, out, d, threads)
+    elif pooled:
         try:
             entry = _make_entry(kind, inp.shape, inp.dtype, out.shape, out.dtype, d, threads,
                                 state) + (generation,)
@@ -456,7 +546,9 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int | tuple[int, ...
             with _state_lock:
                 _pooled_bytes -= nbytes
             raise
-    if entry is None:
+    if state.engine == POCKETFFT:
+        pass
+    elif entry is None:
         # Too large to keep buffers for: plan on the caller's arrays (from wisdom or an
         # estimate, well under a millisecond against the transform's own milliseconds).
         plan = _direct_plan(kind, inp, out, d, threads, state)
@@ -471,7 +563,7 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int | tuple[int, ...
             # Drop the references to the caller's arrays so the plan holds only its own buffers.
             plan.update_arrays(own_in, own_out)
             _return_entry(key, entry)
-    if auto and not state.measured:
+    if auto and (not state.measured or state.compared != state.generation):
         elapsed = time.perf_counter() - start
         with _state_lock:
             state.uses += 1
@@ -479,6 +571,7 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int | tuple[int, ...
             due = state.uses >= 2 and state.seconds >= state.next_try
         if due and rec is None and not _replaying.get():  # never inside an FFT-floor run
             _maybe_measure(key, state)
+            _maybe_compare(key, state)
     return out
 
 

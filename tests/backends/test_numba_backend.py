@@ -187,17 +187,7 @@ def test_no_compile_or_optional_import_at_import_time():
 
 
 # ---------------------------------------------------------------------------------- FFTW setup
-@pytest.fixture
-def fresh_fftw(monkeypatch, tmp_path):
-    monkeypatch.setenv("NUMBASCAT_CACHE", str(tmp_path))
-    monkeypatch.setattr(fftw_plans, "_settings", None)
-    fftw_wisdom.reset()
-    fftw_plans.clear_plans()
-    yield tmp_path
-    fftw_plans.clear_plans()
-    fftw_wisdom.reset()
-
-
+# fresh_fftw: tests/backends/conftest.py
 def test_settings_from_environment(fresh_fftw, monkeypatch):
     monkeypatch.setenv("NUMBASCAT_FFTW_PLANNER", "estimate")
     monkeypatch.setenv("NUMBASCAT_FFT_THREADS", "3")

@@ -1,0 +1,92 @@
+"""The auto planner's choice between FFTW and pocketfft (scipy.fft) per transform key."""
+import numpy as np
+import pytest
+
+pytest.importorskip("pyfftw")
+
+from numbascat.backends import fftw_plans  # noqa: E402
+
+KINDS = [  # kind, input (shape, dtype), output (shape, dtype), d
+    ("fft", ((2, 12, 10), np.complex64), ((2, 12, 10), np.complex64), 2),
+    ("ifft", ((3, 17), np.complex128), ((3, 17), np.complex128), 1),
+    ("rfft", ((2, 9, 8), np.float32), ((2, 9, 5), np.complex64), 2),
+    ("irfft", ((2, 9, 5), np.complex64), ((2, 9, 8), np.float32), 2),
+    ("fft", ((4, 6, 8), np.complex64), ((4, 6, 8), np.complex64), (-3,)),
+]
+
+
+def _arrays(spec_in, spec_out, seed):
+    rng = np.random.default_rng(seed)
+    (si, di), (so, do) = spec_in, spec_out
+    a = fftw_plans.empty(si, np.dtype(di), pooled=False)
+    a.view(a.real.dtype)[...] = rng.standard_normal(a.view(a.real.dtype).shape)
+    return a, fftw_plans.empty(so, np.dtype(do), pooled=False)
+
+
+@pytest.mark.parametrize("kind,spec_in,spec_out,d", KINDS)
+def test_pocketfft_computes_the_unnormalised_fftw_transform(fresh_fftw, kind, spec_in,
+                                                            spec_out, d):
+    a, want = _arrays(spec_in, spec_out, 0)
+    a0 = a.copy()
+    fftw_plans.execute(kind, a.copy(), want, d)
+    got = fftw_plans.empty(want.shape, want.dtype, pooled=False)
+    fftw_plans._pocketfft(kind, a0, got, d, 1)
+    tol = 1e-4 if want.real.dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(got, want, rtol=0, atol=tol * np.abs(want).max())
+
+
+def test_in_place_transforms_run_on_pocketfft(fresh_fftw):
+    a, _ = _arrays(((3, 16), np.complex64), ((3, 16), np.complex64), 1)
+    want = np.fft.fft(a.astype(np.complex128), axis=-1)
+    fftw_plans._pocketfft("fft", a, a, 1, 1)
+    np.testing.assert_allclose(a, want, rtol=0, atol=1e-4 * np.abs(want).max())
+
+
+def _pin_timings(monkeypatch, fftw_s, pocket_s):
+    """Make every timed run take ``fftw_s`` seconds, or ``pocket_s`` once pocketfft has run
+    (the comparison times FFTW first); returns the flag to reset between calls."""
+    clock = {"t": 0.0}
+    pocket = fftw_plans._pocketfft
+    engine = {"running": None}
+
+    def timed_pocketfft(*args):
+        engine["running"] = "pocket"
+        return pocket(*args)
+
+    def perf_counter():  # a timed run reads the clock twice
+        clock["t"] += (pocket_s if engine["running"] == "pocket" else fftw_s) / 2
+        return clock["t"]
+
+    monkeypatch.setattr(fftw_plans, "_pocketfft", timed_pocketfft)
+    monkeypatch.setattr(fftw_plans.time, "perf_counter", perf_counter)
+    return engine
+
+
+@pytest.mark.parametrize("pocket_s,chosen", [(0.5, "pocketfft"), (0.9, "fftw")])
+def test_a_reused_key_moves_to_the_faster_engine(fresh_fftw, monkeypatch, pocket_s, chosen):
+    monkeypatch.setenv("NUMBASCAT_FFTW_PLANNER", "auto")
+    fftw_plans.refresh_settings()
+    a, out = _arrays(((2, 34, 34), np.float32), ((2, 34, 18), np.complex64), 2)
+    want = np.fft.rfft2(a.astype(np.float64))
+    engine = _pin_timings(monkeypatch, 1.0, pocket_s)
+    for _ in range(3):
+        engine["running"] = None
+        fftw_plans.execute("rfft", a, out, 2)
+        np.testing.assert_allclose(out, want, rtol=0, atol=1e-4 * np.abs(want).max())
+    ((key, state),) = fftw_plans._states.items()
+    assert state.compared == state.generation and state.engine == chosen
+    calls = []
+    monkeypatch.setattr(fftw_plans, "_pocketfft", lambda *args: calls.append(args))
+    fftw_plans.execute("rfft", a, out, 2)
+    assert bool(calls) == (chosen == "pocketfft")
+
+
+def test_explicit_planners_keep_fftw(fresh_fftw, monkeypatch):
+    monkeypatch.setenv("NUMBASCAT_FFTW_PLANNER", "estimate")
+    fftw_plans.refresh_settings()
+    a, out = _arrays(((2, 34, 34), np.float32), ((2, 34, 18), np.complex64), 3)
+    _pin_timings(monkeypatch, 1.0, 0.01)
+    for _ in range(4):
+        fftw_plans.execute("rfft", a, out, 2)
+    ((key, state),) = fftw_plans._states.items()
+    assert state.engine == "fftw" and state.compared == -1
