@@ -22,9 +22,10 @@ Settings (read once, :func:`refresh_settings` re-reads):
   measure | patient | exhaustive. ``auto`` bounds planning: a problem the machine has measured
   before (wisdom on disk) gets its measured plan at once; any other starts on FFTW_ESTIMATE and
   is measured once it has been reused and its own execution time pays for the planning
-  (:func:`_maybe_measure`). At that point its plan is also timed against pocketfft
-  (``scipy.fft``) on the same shape, and the key runs on whichever is faster
-  (:func:`_maybe_compare`): FFTW is slow on sizes with large prime factors. The eager planners plan every new problem in full at first use;
+  (:func:`_maybe_measure`). At that point, when an axis length has a prime factor above 13
+  (:func:`large_prime_factor`, which FFTW has no fast codelet for), its plan is also timed
+  against pocketfft (``scipy.fft``) on the same shape, and the key runs on whichever is faster
+  (:func:`_maybe_compare`). The eager planners plan every new problem in full at first use;
   ``numbascat tune`` uses them to write wisdom ahead of time;
 - threads: ``NUMBASCAT_FFT_THREADS`` or ``[fft] threads`` (default: the usable cores, fewer
   while other processes keep cores busy, see :mod:`numbascat.backends.cpu_load`);
@@ -249,13 +250,27 @@ def aligned(x: np.ndarray) -> np.ndarray:
 FFTW, POCKETFFT = "fftw", "pocketfft"
 
 
+@functools.cache
+def large_prime_factor(n: int) -> bool:
+    """Whether ``n`` has a prime factor above 13, which FFTW has no codelet for: there
+    pocketfft may be faster (272 = 2^4 * 17: 2.0-2.2x; 128, 120, 264 and 528: FFTW is)."""
+    m, p = n, 2
+    while p * p <= m:
+        while m % p == 0:
+            m //= p
+            if p > 13:
+                return True
+        p += 1
+    return m > 13
+
+
 class _KeyState:
     """What the auto planner knows of one transform key."""
 
-    __slots__ = ("compared", "comparing", "engine", "generation", "measured", "next_try",
-                 "seconds", "upgrading", "uses")
+    __slots__ = ("comparable", "compared", "comparing", "engine", "generation", "measured",
+                 "next_try", "seconds", "upgrading", "uses")
 
-    def __init__(self, measured: bool | None):
+    def __init__(self, measured: bool | None, comparable: bool = False):
         self.uses = 0
         self.seconds = 0.0  # execution time spent on this key so far
         # A measured plan (from wisdom or planning) is in use: True, False, or None before
@@ -269,6 +284,7 @@ class _KeyState:
         # shape once it is reused (_maybe_compare); ``compared`` is the plan generation that
         # was timed (-1: none yet).
         self.engine = FFTW
+        self.comparable = comparable  # worth timing against pocketfft (large prime factors)
         self.compared = -1
         self.comparing = False
 
@@ -409,12 +425,14 @@ def _maybe_compare(key, state: _KeyState) -> None:
     """Auto planner: time FFTW's current plan for a key against pocketfft on the key's shape,
     and run the key on the faster (pocketfft only when :data:`POCKETFFT_MARGIN` faster).
 
-    Done when the key is due for measuring (reused, and its execution time pays for the
+    Only keys with a prime factor above 13 in an axis length (:attr:`_KeyState.comparable`):
+    elsewhere FFTW wins, and the timing bookkeeping would cost small transforms. Done when the
+    key is due for measuring (reused, and its execution time pays for the
     :data:`COMPARE_RUNS` runs of each engine), once per FFTW plan generation: again after a
     measured plan replaces an estimate.
     """
     with _state_lock:
-        if state.comparing or state.compared == state.generation:
+        if not state.comparable or state.comparing or state.compared == state.generation:
             return
         state.comparing = True
         generation, measured = state.generation, state.measured
@@ -518,7 +536,11 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int | tuple[int, ...
     with _state_lock:
         state = _states.get(key)
         if state is None:
-            state = _states[key] = _KeyState(measured=None if auto else True)
+            real_side = out if kind.startswith("irfft") else inp
+            axes = range(-d, 0) if isinstance(d, int) else d
+            state = _states[key] = _KeyState(
+                measured=None if auto else True,
+                comparable=auto and any(large_prime_factor(real_side.shape[a]) for a in axes))
         pool = _pools.get(key)
         entry = pool.pop() if pool else None
         generation = state.generation
@@ -563,7 +585,8 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int | tuple[int, ...
             # Drop the references to the caller's arrays so the plan holds only its own buffers.
             plan.update_arrays(own_in, own_out)
             _return_entry(key, entry)
-    if auto and (not state.measured or state.compared != state.generation):
+    if auto and (not state.measured or
+                 (state.comparable and state.compared != state.generation)):
         elapsed = time.perf_counter() - start
         with _state_lock:
             state.uses += 1

@@ -15,7 +15,6 @@ blocks of one pair when there are too few pairs, are spread over the idle cores.
 """
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
@@ -144,20 +143,12 @@ def _workers() -> int:
     return 1 if fp.in_parallel() else fp.free_threads()
 
 
-@functools.cache
 def _pocketfft_faster(n: int) -> bool:
     """Whether scipy's pocketfft beats FFTW at length ``n``: where ``n`` has a prime factor
     above 13, which FFTW has no codelet for (measured on blocks of 256 KiB, one thread: n = 136,
     272, 68 took 2.2x longer in FFTW, measured plans included; n = 128, 120, 30 were faster
     in FFTW)."""
-    m, p = n, 2
-    while p * p <= m:
-        while m % p == 0:
-            m //= p
-            if p > 13:
-                return True
-        p += 1
-    return m > 13
+    return fp.large_prime_factor(n)
 
 
 def _fft_rows(kind: str, block: np.ndarray) -> None:

@@ -90,3 +90,16 @@ def test_explicit_planners_keep_fftw(fresh_fftw, monkeypatch):
         fftw_plans.execute("rfft", a, out, 2)
     ((key, state),) = fftw_plans._states.items()
     assert state.engine == "fftw" and state.compared == -1
+
+
+def test_only_lengths_with_large_prime_factors_are_compared(fresh_fftw, monkeypatch):
+    monkeypatch.setenv("NUMBASCAT_FFTW_PLANNER", "auto")
+    fftw_plans.refresh_settings()
+    assert [n for n in (16, 30, 120, 128, 264, 528, 17, 34, 272, 2064)
+            if fftw_plans.large_prime_factor(n)] == [17, 34, 272, 2064]
+    a, out = _arrays(((2, 32, 32), np.float32), ((2, 32, 17), np.complex64), 4)
+    _pin_timings(monkeypatch, 1.0, 0.01)
+    for _ in range(4):
+        fftw_plans.execute("rfft", a, out, 2)
+    ((key, state),) = fftw_plans._states.items()
+    assert not state.comparable and state.engine == "fftw" and state.compared == -1
