@@ -241,6 +241,21 @@ class Backend:
         """
         raise NotImplementedError
 
+    def warmup_standin(self, values: int) -> Backend | None:
+        """The backend a forward call of ``values`` input values (batch included) runs on
+        instead of this one while this one is not warm yet; None: this one.
+
+        For a backend whose first use in a process is expensive (just-in-time compiled kernels
+        to import and load) against what a small call costs elsewhere. The stand-in takes and
+        returns the same arrays and computes the same numbers to the precision's rounding; each
+        stand-in call's time is reported to :meth:`warmup_spent`, so that the backend can end
+        the stand-in phase once waiting would have paid for its warm-up.
+        """
+        return None
+
+    def warmup_spent(self, seconds: float) -> None:
+        """A forward call just took ``seconds`` on the stand-in of :meth:`warmup_standin`."""
+
     def filter_rows(self, prepared: Any, start: int, stop: int) -> Any:
         """Rows ``start:stop`` of a stack from :meth:`prepare_filters`, sharing its memory.
 

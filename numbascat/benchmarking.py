@@ -315,7 +315,10 @@ def build_case(workload: Workload | str, engine: Engine | str, batch_kind: str |
         note = "numpy arrays in/out: host-device copies are timed"
     case = Case(workload, engine, batch_kind, transform, x, x_numpy, note)
     if warmup:
-        case.run()
+        from numbascat.transform import own_backend
+
+        with own_backend():  # loads the backend itself (numba: past its warm-up stand-in)
+            case.run()
     return case
 
 
@@ -401,8 +404,11 @@ def measure(workload: Workload | str, engine: Engine | str, batch_kind: str | No
     (``floor``: see :func:`time_with_floor`)."""
     if int(repeat) < 1:
         raise ValueError(f"repeat must be >= 1, got {repeat!r}")
-    case = build_case(workload, engine, batch_kind)
-    times, floor_times, why = time_with_floor(case, repeat, floor)
+    from numbascat.transform import own_backend
+
+    with own_backend():  # the backend itself, never its warm-up stand-in
+        case = build_case(workload, engine, batch_kind)
+        times, floor_times, why = time_with_floor(case, repeat, floor)
     median = statistics.median(times)
     value, unit = case.workload.throughput(median, case.batch_kind)
     floor_s = statistics.median(floor_times) if floor_times else None

@@ -28,6 +28,8 @@ import time
 
 import numpy as np
 
+from numbascat.transform import own_backend
+
 __all__ = ["fft_floor", "record_ffts"]
 
 _FFT_OPS = ("rfft", "irfft", "fft", "ifft")
@@ -79,10 +81,10 @@ def record_ffts(transform, x, cold: bool = False):
     callable that performs exactly those FFTs again (``cold``: on data out of cache)."""
     backend = transform.backend
     if hasattr(backend, "fft_recording") and hasattr(backend, "fft_replayer"):
-        with backend.fft_recording() as records:
+        with backend.fft_recording() as records, own_backend():
             transform(x)
         return list(records), backend.fft_replayer(list(records), cold)
-    with _wrapped_methods(backend) as calls:
+    with _wrapped_methods(backend) as calls, own_backend():
         transform(x)
     return list(calls), _generic_replayer(backend, calls, cold)
 
@@ -103,7 +105,8 @@ def fft_floor(transform, x, repeat: int = 5, reduce=min, cold: bool = False) -> 
     """
     if repeat < 1:
         raise ValueError(f"repeat must be >= 1, got {repeat}")
-    transform(x)  # plans, filters and JIT are made outside the recording
+    with own_backend():
+        transform(x)  # plans, filters and JIT are made outside the recording
     _, replay = record_ffts(transform, x, cold)
     replay()
     times = []

@@ -14,9 +14,13 @@ dimension's transform base (``numbascat.scattering{1d,2d}.transform``,
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import copy
 import functools
 import math
 import threading
+import time
 from typing import Any, ClassVar
 
 import numpy as np
@@ -26,7 +30,23 @@ from numbascat.config import resolve_backend
 from numbascat.memory import AUTO_FRACTION, MemoryModel, available_memory, batch_step
 from numbascat.prepared import PreparedFilters
 
-__all__ = ["ScatteringTransform"]
+__all__ = ["ScatteringTransform", "own_backend"]
+
+# Set while calls must run on each transform's own backend (see own_backend).
+_OWN_BACKEND: contextvars.ContextVar[bool] = contextvars.ContextVar("numbascat_own_backend",
+                                                                    default=False)
+
+
+@contextlib.contextmanager
+def own_backend():
+    """Within this context (in this thread), transforms run on their own backend, never on a
+    warm-up stand-in (:meth:`~numbascat.backend_api.Backend.warmup_standin`): for measuring
+    the backend itself, as :func:`numbascat.fft_floor.fft_floor` does."""
+    token = _OWN_BACKEND.set(True)
+    try:
+        yield
+    finally:
+        _OWN_BACKEND.reset(token)
 
 
 class ScatteringTransform:
@@ -143,8 +163,25 @@ class ScatteringTransform:
 
     # ------------------------------------------------------------------ shared forward pass
     def _forward(self, x: Any) -> Any:
-        """Scatter a backend array ``(*batch, *signal)``; the result keeps ``batch``."""
+        """Scatter a backend array ``(*batch, *signal)``; the result keeps ``batch``.
+
+        While the backend is not warm, a small call may run on its stand-in
+        (:meth:`~numbascat.backend_api.Backend.warmup_standin`): the numba backend's first
+        small calls in a process run on the numpy reference instead of importing numba and
+        loading its kernels, which costs more than hundreds of such calls.
+        """
         backend = self.backend
+        standin = (backend.warmup_standin(math.prod(backend.shape(x)))
+                   if self.array_kind == "numpy" and not _OWN_BACKEND.get() else None)
+        if standin is not None:
+            twin = copy.copy(self)  # shares filters and prepared stacks (keyed by backend)
+            twin.backend = standin
+            start = time.perf_counter()
+            try:
+                with own_backend():
+                    return twin._forward(x)
+            finally:
+                backend.warmup_spent(time.perf_counter() - start)
         shape = backend.shape(x)
         self._check_input_shape(shape)
         d = self.signal_ndim

@@ -17,6 +17,10 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
                 "NUMBASCAT_BACKEND_2D", "NUMBASCAT_BACKEND_3D", "KYMATIO_BACKEND",
                 "KYMATIO_BACKEND_1D", "KYMATIO_BACKEND_2D", "KYMATIO_BACKEND_3D"):
         monkeypatch.delenv(var, raising=False)
+    # The numba backend's first small calls would otherwise run on the numpy reference (its
+    # warm-up stand-in), and numba-against-numpy tests would compare numpy with itself.
+    # tests/backends/test_numba_warmup.py tests the stand-in in fresh processes.
+    monkeypatch.setenv("NUMBASCAT_NUMBA_WARMUP", "off")
 
 
 # Hypothesis profiles: "ci" (default) keeps the suite fast; "long" is the documented soak run,

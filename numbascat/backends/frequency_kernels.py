@@ -14,7 +14,8 @@ Complex arrays are passed as float views (interleaved re/im, last axis doubled),
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from numbascat.backends.lazy_jit import njit
 
 __all__ = ["block_product", "modulus_transposed", "transpose_block", "transpose_pad"]
 

@@ -18,8 +18,8 @@ results agree to rounding.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from numbascat.backends.lazy_jit import njit
 from numbascat.backends.numba_kernels import SIGNAL_BLOCK  # signals accumulated together
 
 __all__ = ["FOLDED_MAX_VALUES", "lowpass_half_real_folded"]

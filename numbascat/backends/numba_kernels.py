@@ -15,7 +15,8 @@ exact at zero.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+
+from numbascat.backends.lazy_jit import njit, prange
 
 __all__ = ["float_view", "lowpass_half_real", "modulus_scaled", "multiply_periodise_complex",
            "multiply_periodise_real", "multiply_periodise_real_par", "accumulate_squares",

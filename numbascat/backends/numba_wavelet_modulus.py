@@ -17,9 +17,9 @@ import functools
 import math
 
 import numpy as np
-from numba import njit
 
 from numbascat.backends import fftw_plans as fp
+from numbascat.backends.lazy_jit import njit
 from numbascat.backends.numba_kernels import float_view, modulus_scaled
 
 __all__ = ["FUSED_PAIR_MAX_BYTES", "PAIR_BLOCK_BYTES", "WaveletModulusOps", "mirrored_half",

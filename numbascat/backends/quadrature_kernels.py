@@ -15,7 +15,8 @@ axis in front, complex arrays as interleaved float views. Compiled lazily, cache
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from numbascat.backends.lazy_jit import njit
 
 __all__ = ["accumulate_real_squares", "hermitian_part_info", "multiply_complex_planes",
            "multiply_half_planes"]

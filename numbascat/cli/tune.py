@@ -79,6 +79,7 @@ def run(args) -> int:
     import numpy as np
 
     from numbascat.backends import fftw_plans
+    from numbascat.transform import own_backend
 
     previous = os.environ.get("NUMBASCAT_FFTW_PLANNER")
     os.environ["NUMBASCAT_FFTW_PLANNER"] = args.planner
@@ -89,7 +90,8 @@ def run(args) -> int:
             transform = make()
             for shape in shapes:
                 start = time.perf_counter()
-                transform(np.zeros(shape, dtype=args.dtype))
+                with own_backend():  # plan numba's FFTs, even where a warm-up would not
+                    transform(np.zeros(shape, dtype=args.dtype))
                 print(f"tuned {label}, input {shape}: {time.perf_counter() - start:.1f} s")
     finally:
         if previous is None:
