@@ -92,35 +92,43 @@ def _load_info(ep) -> BackendInfo | None:
 
 
 @functools.lru_cache(maxsize=1)
-def _registered() -> dict[str, tuple[BackendInfo, object, str]]:
-    """name -> (info, backend entry point, distribution), duplicates resolved."""
+def _registered() -> dict[str, tuple[BackendInfo, object, object]]:
+    """name -> (info, backend entry point, its distribution), duplicates resolved.
+
+    One scan of the installed distributions (the first transform of a process pays for it):
+    entry points of one scan share their distribution object, so a backend's info entry point
+    is paired by identity, and distribution names (a metadata file read each) are only read
+    for duplicates and listings (:func:`_distribution_name`).
+    """
+    everything = importlib.metadata.entry_points()
     class_eps: dict[str, list] = {}
-    for ep in importlib.metadata.entry_points(group=BACKENDS_GROUP):
+    for ep in everything.select(group=BACKENDS_GROUP):
         class_eps.setdefault(ep.name, []).append(ep)
-    info_eps: dict[tuple[str, str], object] = {}
-    for ep in importlib.metadata.entry_points(group=INFO_GROUP):
-        info_eps.setdefault((ep.name, _distribution_name(ep)), ep)
+    info_eps: dict[tuple[str, int], object] = {}
+    for ep in everything.select(group=INFO_GROUP):
+        info_eps.setdefault((ep.name, id(getattr(ep, "dist", None))), ep)
 
     registered = {}
     for name, eps in class_eps.items():
         candidates = []
         for ep in eps:
-            dist = _distribution_name(ep)
-            info_ep = info_eps.get((name, dist))
+            info_ep = info_eps.get((name, id(getattr(ep, "dist", None))))
             info = _load_info(info_ep) if info_ep is not None else BackendInfo(name=name)
             if info is not None:
-                candidates.append((info, ep, dist))
+                candidates.append((info, ep))
         if not candidates:
             continue
-        # numbascat's own registrations first, then by priority.
-        candidates.sort(key=lambda c: (c[2] != "numbascat", -c[0].priority))
         if len(candidates) > 1:
+            # numbascat's own registrations first, then by priority.
+            candidates.sort(key=lambda c: (_distribution_name(c[1]) != "numbascat",
+                                           -c[0].priority))
             kept = candidates[0]
-            others = ", ".join(f"{c[1].value} from {c[2]}" for c in candidates[1:])
+            others = ", ".join(f"{c[1].value} from {_distribution_name(c[1])}"
+                               for c in candidates[1:])
             warnings.warn(f"numbascat backend name {name!r} is registered more than once; using "
-                          f"{kept[1].value} from {kept[2]} and ignoring {others}",
-                          RuntimeWarning, stacklevel=2)
-        registered[name] = candidates[0]
+                          f"{kept[1].value} from {_distribution_name(kept[1])} and ignoring "
+                          f"{others}", RuntimeWarning, stacklevel=2)
+        registered[name] = (*candidates[0], getattr(candidates[0][1], "dist", None))
     return registered
 
 
@@ -173,7 +181,7 @@ def list_backends(probe: bool = False, load: bool = False) -> list[BackendStatus
         reason it is unavailable). Implies ``probe``.
     """
     rows = []
-    for name, (info, _ep, dist) in sorted(_registered().items()):
+    for name, (info, ep, _dist) in sorted(_registered().items()):
         reason = _missing_requirement(info) or _load_failures.get(name)
         if reason is None and (probe or load):
             reason = _run_probe(info)
@@ -182,7 +190,7 @@ def list_backends(probe: bool = False, load: bool = False) -> list[BackendStatus
                 get_backend(name)
             except BackendUnavailableError as exc:
                 reason = str(exc)
-        rows.append(BackendStatus(info, reason is None, reason, dist))
+        rows.append(BackendStatus(info, reason is None, reason, _distribution_name(ep)))
     return rows
 
 

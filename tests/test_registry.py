@@ -2,7 +2,7 @@
 import subprocess
 import sys
 import warnings
-from importlib.metadata import EntryPoint
+from importlib.metadata import EntryPoint, EntryPoints
 
 import pytest
 
@@ -111,7 +111,9 @@ def test_missing_requirement_names_the_extra(monkeypatch):
 
 
 def _fake_entry_points(backends, infos):
-    def entry_points(group):
+    def entry_points(group=None):
+        if group is None:  # every group, as importlib.metadata returns them
+            return EntryPoints(list(backends) + list(infos))
         return backends if group == registry.BACKENDS_GROUP else infos
     return entry_points
 
