@@ -162,6 +162,11 @@ class _Checker:
                 if all(kk == 1 for kk in k):
                     self.close(f"multiply({label} filters)", b.multiply(X, pf, d),
                                self.np_ref(ref.multiply(Xr, pr, d)), self.cdtype)
+                if b.filter_row_views:  # a view of rows 1:3 filters as those rows alone
+                    rows = b.filter_rows(pf, 1, 3)
+                    self.close(f"multiply_subsample(filter_rows of {label} filters)",
+                               b.multiply_subsample(X, rows, k, d),
+                               np.take(want, [1, 2], axis=-(d + 1)), self.cdtype)
         self.check_wavelet_quadrature(d, s, x, X, complex_f)
         full = self.cplx(_LEAD + (3,) + s)
         self.close("subsample", b.subsample(b.from_numpy(full), k),
