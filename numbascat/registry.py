@@ -92,8 +92,8 @@ def _load_info(ep) -> BackendInfo | None:
 
 
 @functools.lru_cache(maxsize=1)
-def _registered() -> dict[str, tuple[BackendInfo, object, object]]:
-    """name -> (info, backend entry point, its distribution), duplicates resolved.
+def _registered() -> dict[str, tuple[BackendInfo, object]]:
+    """name -> (info, backend entry point), duplicates resolved.
 
     One scan of the installed distributions (the first transform of a process pays for it):
     entry points of one scan share their distribution object, so a backend's info entry point
@@ -128,7 +128,7 @@ def _registered() -> dict[str, tuple[BackendInfo, object, object]]:
             warnings.warn(f"numbascat backend name {name!r} is registered more than once; using "
                           f"{kept[1].value} from {_distribution_name(kept[1])} and ignoring "
                           f"{others}", RuntimeWarning, stacklevel=2)
-        registered[name] = (*candidates[0], getattr(candidates[0][1], "dist", None))
+        registered[name] = candidates[0]
     return registered
 
 
@@ -181,7 +181,7 @@ def list_backends(probe: bool = False, load: bool = False) -> list[BackendStatus
         reason it is unavailable). Implies ``probe``.
     """
     rows = []
-    for name, (info, ep, _dist) in sorted(_registered().items()):
+    for name, (info, ep) in sorted(_registered().items()):
         reason = _missing_requirement(info) or _load_failures.get(name)
         if reason is None and (probe or load):
             reason = _run_probe(info)
@@ -248,7 +248,7 @@ def get_backend(name: str) -> Backend:
         entry = _registered().get(canonical)
         if entry is None:
             raise _not_found(str(name))
-        info, ep, _dist = entry
+        info, ep = entry
         if canonical in _load_failures:
             raise BackendUnavailableError(
                 f"Backend {canonical!r} is unavailable: {_load_failures[canonical]}")

@@ -541,50 +541,49 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int | tuple[int, ...
             state = _states[key] = _KeyState(
                 measured=None if auto else True,
                 comparable=auto and any(large_prime_factor(real_side.shape[a]) for a in axes))
-        pool = _pools.get(key)
-        entry = pool.pop() if pool else None
-        generation = state.generation
-        nbytes = inp.nbytes + (0 if inp is out else out.nbytes)
-        # A new pooled plan only while the pools stay within their bound: when they are full,
-        # further shapes are planned on the caller's arrays for each call instead (evicting
-        # would make a pass that needs more than the bound re-plan every shape every call).
-        pooled = (entry is None and nbytes <= plan_cache_bytes() // POOL_ENTRY_FRACTION
-                  and _pooled_bytes + nbytes <= plan_cache_bytes())
-        if pooled:
-            _pooled_bytes += nbytes  # reserved now, so that racing threads respect the bound
+        engine = state.engine  # read once: a comparison may switch it meanwhile
+        entry, pooled, nbytes = None, False, 0
+        if engine == FFTW:
+            pool = _pools.get(key)
+            entry = pool.pop() if pool else None
+            generation = state.generation
+            nbytes = inp.nbytes + (0 if inp is out else out.nbytes)
+            # A new pooled plan only while the pools stay within their bound: when they are
+            # full, further shapes are planned on the caller's arrays for each call instead
+            # (evicting would make a pass that needs more than the bound re-plan every shape
+            # every call).
+            pooled = (entry is None and nbytes <= plan_cache_bytes() // POOL_ENTRY_FRACTION
+                      and _pooled_bytes + nbytes <= plan_cache_bytes())
+            if pooled:
+                _pooled_bytes += nbytes  # reserved now, so that racing threads respect the bound
     start = time.perf_counter()
-    if state.engine == POCKETFFT:
-        if pooled:  # the reservation is not needed: pocketfft keeps no buffers here
-            with _state_lock:
-                _pooled_bytes -= nbytes
-        if entry is not None:
-            _return_entry(key, entry)
+    if engine == POCKETFFT:
         _pocketfft(kind.removesuffix(INPLACE), inp, out, d, threads)
-    elif pooled:
-        try:
-            entry = _make_entry(kind, inp.shape, inp.dtype, out.shape, out.dtype, d, threads,
-                                state) + (generation,)
-        except BaseException:
-            with _state_lock:
-                _pooled_bytes -= nbytes
-            raise
-    if state.engine == POCKETFFT:
-        pass
-    elif entry is None:
-        # Too large to keep buffers for: plan on the caller's arrays (from wisdom or an
-        # estimate, well under a millisecond against the transform's own milliseconds).
-        plan = _direct_plan(kind, inp, out, d, threads, state)
-        plan.execute()
-        del plan
     else:
-        plan, own_in, own_out = entry[:3]
-        try:
-            plan.update_arrays(inp, out)
+        if pooled:
+            try:
+                entry = _make_entry(kind, inp.shape, inp.dtype, out.shape, out.dtype, d,
+                                    threads, state) + (generation,)
+            except BaseException:
+                with _state_lock:
+                    _pooled_bytes -= nbytes
+                raise
+        if entry is None:
+            # Too large to keep buffers for: plan on the caller's arrays (from wisdom or an
+            # estimate, well under a millisecond against the transform's own milliseconds).
+            plan = _direct_plan(kind, inp, out, d, threads, state)
             plan.execute()
-        finally:
-            # Drop the references to the caller's arrays so the plan holds only its own buffers.
-            plan.update_arrays(own_in, own_out)
-            _return_entry(key, entry)
+            del plan
+        else:
+            plan, own_in, own_out = entry[:3]
+            try:
+                plan.update_arrays(inp, out)
+                plan.execute()
+            finally:
+                # Drop the references to the caller's arrays so the plan holds only its own
+                # buffers.
+                plan.update_arrays(own_in, own_out)
+                _return_entry(key, entry)
     if auto and (not state.measured or
                  (state.comparable and state.compared != state.generation)):
         elapsed = time.perf_counter() - start

@@ -66,7 +66,7 @@ WARMUP_SECONDS = 0.5
 
 _parallel_state: list[bool] = []  # [usable] once decided
 _warmup_lock = threading.Lock()
-_warmup = {"spent": 0.0, "over": False}
+_warmup = {"spent": 0.0, "over": False, "enabled": None}  # enabled: the setting, read once
 
 
 def _parallel_kernel_pays(out_bytes: int, items: int) -> bool:
@@ -372,8 +372,10 @@ class NumbaBackend(WaveletModulusOps, FrequencyAxisOps, NumpyArrays, Backend):
         if _warmup["over"]:
             return None
         with _warmup_lock:
+            if _warmup["enabled"] is None:
+                _warmup["enabled"] = _warmup_enabled()
             if (_warmup["over"] or values > WARMUP_MAX_VALUES or lazy_jit.kernels_loaded()
-                    or _warmup["spent"] >= WARMUP_SECONDS or not _warmup_enabled()):
+                    or _warmup["spent"] >= WARMUP_SECONDS or not _warmup["enabled"]):
                 _warmup["over"] = True
                 return None
         from numbascat.registry import get_backend

@@ -143,17 +143,12 @@ def _workers() -> int:
     return 1 if fp.in_parallel() else fp.free_threads()
 
 
-def _pocketfft_faster(n: int) -> bool:
-    """Whether scipy's pocketfft beats FFTW at length ``n``: where ``n`` has a prime factor
-    above 13, which FFTW has no codelet for (measured on blocks of 256 KiB, one thread: n = 136,
-    272, 68 took 2.2x longer in FFTW, measured plans included; n = 128, 120, 30 were faster
-    in FFTW)."""
-    return fp.large_prime_factor(n)
-
-
 def _fft_rows(kind: str, block: np.ndarray) -> None:
     """In-place unnormalised FFT along the rows of a C-contiguous block."""
-    if _pocketfft_faster(block.shape[-1]):
+    # pocketfft where the length has a prime factor above 13, which FFTW has no codelet for
+    # (blocks of 256 KiB, one thread: n = 136, 272, 68 took 2.2x longer in FFTW, measured plans
+    # included; n = 128, 120, 30 were faster in FFTW).
+    if fp.large_prime_factor(block.shape[-1]):
         import scipy.fft
 
         # norm='forward' leaves the inverse unscaled, like FFTW's.

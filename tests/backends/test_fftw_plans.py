@@ -103,3 +103,9 @@ def test_only_lengths_with_large_prime_factors_are_compared(fresh_fftw, monkeypa
         fftw_plans.execute("rfft", a, out, 2)
     ((key, state),) = fftw_plans._states.items()
     assert not state.comparable and state.engine == "fftw" and state.compared == -1
+
+
+def test_large_prime_factor():
+    """The rule for the JTFS frequency axis and the planner's comparison alike."""
+    assert [fftw_plans.large_prime_factor(n) for n in (136, 272, 17, 34 * 3)] == [True] * 4
+    assert [fftw_plans.large_prime_factor(n) for n in (128, 120, 30, 13, 1)] == [False] * 5

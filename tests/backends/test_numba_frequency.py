@@ -75,11 +75,6 @@ def test_weights_are_runs_that_never_wrap(backends):
     assert w.real and np.allclose(w.re[::2], np.arange(1, 8) / 2)
 
 
-def test_pocketfft_choice_follows_the_largest_prime_factor():
-    assert [nf._pocketfft_faster(n) for n in (136, 272, 17, 34 * 3)] == [True] * 4
-    assert [nf._pocketfft_faster(n) for n in (128, 120, 30, 13, 1)] == [False] * 5
-
-
 def test_foreign_spectrum_is_refused(backends):
     b, _ = backends
     _, filters, _ = _case()
