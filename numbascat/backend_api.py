@@ -241,9 +241,12 @@ class Backend:
         """
         raise NotImplementedError
 
-    def warmup_standin(self, values: int) -> Backend | None:
+    def warmup_standin(self, values: int, max_values: int | None = None) -> Backend | None:
         """The backend a forward call of ``values`` input values (batch included) runs on
         instead of this one while this one is not warm yet; None: this one.
+
+        ``max_values``, given by the transform, is the largest call for which it knows the
+        stand-in to stay fast (None: the backend's own default).
 
         For a backend whose first use in a process is expensive (just-in-time compiled kernels
         to import and load) against what a small call costs elsewhere. The stand-in takes and

@@ -60,6 +60,9 @@ class ScatteringTransform:
     signal_ndim: ClassVar[int]
     frontend_name: ClassVar[str] = "numpy"
     array_kind: ClassVar[str] = "numpy"
+    #: Calls of at most this many input values may run on a cold backend's warm-up stand-in
+    #: (:meth:`~numbascat.backend_api.Backend.warmup_standin`); None: the backend's default.
+    standin_max_values: ClassVar[int | None] = None
 
     #: Largest number of signals scattered at once; a bigger batch is processed in chunks of
     #: this size (bounded memory) and joined. None: the whole batch at once, or the chunks that
@@ -171,17 +174,24 @@ class ScatteringTransform:
         loading its kernels, which costs more than hundreds of such calls.
         """
         backend = self.backend
-        standin = (backend.warmup_standin(math.prod(backend.shape(x)))
+        standin = (backend.warmup_standin(math.prod(backend.shape(x)), self.standin_max_values)
                    if self.array_kind == "numpy" and not _OWN_BACKEND.get() else None)
         if standin is not None:
             twin = copy.copy(self)  # shares filters and prepared stacks (keyed by backend)
-            twin.backend = standin
+            twin.backend, twin._standin_names = standin, None
+            self._standin_names = {standin.name}
             start = time.perf_counter()
             try:
                 with own_backend():
                     return twin._forward(x)
             finally:
                 backend.warmup_spent(time.perf_counter() - start)
+        if self.__dict__.get("_standin_names"):
+            # Warm now: the stand-in's filters (the reference keeps whole dense stacks) go.
+            with self._prepared_lock:
+                for key in [k for k in self._prepared if k[0] in self._standin_names]:
+                    del self._prepared[key]
+                self._standin_names = None
         shape = backend.shape(x)
         self._check_input_shape(shape)
         d = self.signal_ndim

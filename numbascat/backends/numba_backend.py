@@ -56,8 +56,9 @@ RECYCLE_BYTES = 20 << 20
 
 #: Forward calls of at most this many input values (batch included) run on the numpy
 #: reference backend while numba's kernels are not loaded in the process (see
-#: :meth:`NumbaBackend.warmup_standin`). Up to here the reference is still 2.2-4.5x faster
-#: than Kymatio 0.3 (1D 2^10-2^13, 2D 32^2 and 64^2, batch 1; 2D 128^2 was only 1.4x).
+#: :meth:`NumbaBackend.warmup_standin`), unless the transform gives its own limit. Up to
+#: here the reference is still 2.2-4.5x faster than Kymatio 0.3 (1D 2^10-2^13, 2D 32^2 and
+#: 64^2, batch 1; 2D 128^2 was only 1.4-1.9x, 3D 32^3 1.5x).
 WARMUP_MAX_VALUES = 1 << 13
 #: ... until those calls have taken this long in all: about what importing numba (0.2 s) and
 #: loading the first kernels (0.3 s) cost on the 2-core machine, so that a process never
@@ -412,9 +413,10 @@ class NumbaBackend(WaveletModulusOps, FrequencyAxisOps, NumpyArrays, Backend):
     filter_row_views = True  # chunks of a prepared stack are views (PreparedStack.rows)
 
     # ------------------------------------------------------------------ warm-up
-    def warmup_standin(self, values):
+    def warmup_standin(self, values, max_values=None):
         """The numpy reference while numba is not loaded in this process, for calls of at most
-        :data:`WARMUP_MAX_VALUES` values, until such calls have taken :data:`WARMUP_SECONDS`.
+        ``max_values`` values (default :data:`WARMUP_MAX_VALUES`), until such calls have taken
+        :data:`WARMUP_SECONDS`.
 
         A larger call, or the first call after that, loads numba and its kernels (about 0.5
         s), and every later call runs here. ``NUMBASCAT_NUMBA_WARMUP=off`` (or ``[numba]
@@ -426,7 +428,8 @@ class NumbaBackend(WaveletModulusOps, FrequencyAxisOps, NumpyArrays, Backend):
         with _warmup_lock:
             if _warmup["enabled"] is None:
                 _warmup["enabled"] = _warmup_enabled()
-            if (_warmup["over"] or values > WARMUP_MAX_VALUES or lazy_jit.kernels_loaded()
+            limit = WARMUP_MAX_VALUES if max_values is None else max_values
+            if (_warmup["over"] or values > limit or lazy_jit.kernels_loaded()
                     or _warmup["spent"] >= WARMUP_SECONDS or not _warmup["enabled"]):
                 _warmup["over"] = True
                 return None

@@ -46,21 +46,25 @@ def test_small_first_calls_run_on_the_reference_then_on_numba():
     got = _run(PRELUDE + """
 first = S(small)
 before = 'numba' in sys.modules
+held = sorted(k[0] for k in S._prepared)
+S(small)
 nb.WARMUP_SECONDS = 0.0  # as if the stand-in calls had cost the warm-up by now
 later = S(small)
 print(json.dumps({'before': before, 'after': 'numba' in sys.modules,
+                  'held': held, 'now': sorted(k[0] for k in S._prepared),
                   'loaded': lazy_jit.kernels_loaded(), 'first': err(first), 'later': err(later),
                   'dtype': str(later.dtype), 'shape': list(later.shape) == list(ref.shape)}))
 """)
     assert got["before"] is False and got["after"] is True and got["loaded"] is True
     assert got["first"] == 0.0  # the reference itself
+    assert got["held"] == ["numpy"] and got["now"] == ["numba"]  # the reference's filters go
     assert 0.0 < got["later"] <= 1e-5  # numba's kernels: same numbers, other rounding
     assert got["dtype"] == "float32" and got["shape"]
 
 
 def test_a_large_call_loads_numba_at_once_and_ends_the_warm_up():
     got = _run(PRELUDE + """
-big = rng.standard_normal((64, 256)).astype(np.float32)  # 16384 values
+big = rng.standard_normal((256, 256)).astype(np.float32)  # 65536 values: above 1D's 2^15
 S(big)
 loaded = lazy_jit.kernels_loaded()
 print(json.dumps({'loaded': loaded, 'small': err(S(small)),
@@ -115,3 +119,22 @@ with own_backend():
 print(json.dumps({'floor': floor, 'loaded': lazy_jit.kernels_loaded(), 'inside': inside}))
 """)
     assert got["floor"] > 0 and got["loaded"] is True and 0.0 < got["inside"] <= 1e-5
+
+
+def test_the_transform_sets_how_large_a_call_the_stand_in_takes():
+    # 1D: up to 2^15 values on the reference; 2D keeps the backend's 2^13.
+    got = _run(PRELUDE + """
+mid = rng.standard_normal((128, 256)).astype(np.float32)  # 32768 values
+R_mid = R(mid)
+one_d = S(mid)
+after_1d = lazy_jit.kernels_loaded()
+S2 = nn.Scattering2D(J=2, shape=(128, 128), backend="numba")  # 16384 values
+S2(rng.standard_normal((1, 128, 128)).astype(np.float32))
+print(json.dumps({'after_1d': after_1d, 'after_2d': lazy_jit.kernels_loaded(),
+                  'err': float(np.abs(one_d - R_mid).max()),
+                  'limits': [nn.Scattering1D.standin_max_values,
+                             nn.Scattering2D.standin_max_values]}))
+""")
+    assert got["after_1d"] is False and got["err"] == 0.0
+    assert got["after_2d"] is True
+    assert got["limits"] == [1 << 15, None]
