@@ -63,6 +63,9 @@ class ScatteringTransform:
     #: Calls of at most this many input values may run on a cold backend's warm-up stand-in
     #: (:meth:`~numbascat.backend_api.Backend.warmup_standin`); None: the backend's default.
     standin_max_values: ClassVar[int | None] = None
+    #: The stand-in backend this transform's last calls ran on (its filters are released once
+    #: the transform's own backend takes over); None when there is none.
+    _standin_name: str | None = None
 
     #: Largest number of signals scattered at once; a bigger batch is processed in chunks of
     #: this size (bounded memory) and joined. None: the whole batch at once, or the chunks that
@@ -178,20 +181,20 @@ class ScatteringTransform:
                    if self.array_kind == "numpy" and not _OWN_BACKEND.get() else None)
         if standin is not None:
             twin = copy.copy(self)  # shares filters and prepared stacks (keyed by backend)
-            twin.backend, twin._standin_names = standin, None
-            self._standin_names = {standin.name}
+            twin.backend, twin._standin_name = standin, None
+            self._standin_name = standin.name
             start = time.perf_counter()
             try:
                 with own_backend():
                     return twin._forward(x)
             finally:
                 backend.warmup_spent(time.perf_counter() - start)
-        if self.__dict__.get("_standin_names"):
+        if self._standin_name is not None:
             # Warm now: the stand-in's filters (the reference keeps whole dense stacks) go.
             with self._prepared_lock:
-                for key in [k for k in self._prepared if k[0] in self._standin_names]:
+                for key in [k for k in self._prepared if k[0] == self._standin_name]:
                     del self._prepared[key]
-                self._standin_names = None
+                self._standin_name = None
         shape = backend.shape(x)
         self._check_input_shape(shape)
         d = self.signal_ndim

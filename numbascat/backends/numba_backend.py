@@ -185,63 +185,41 @@ class PreparedStack:
         """The compact form of a real stack (dense numpy or a LazyFilterStack), read a few
         rows at a time so that the dense stack never exists whole."""
         F, s = filters.shape[0], tuple(filters.shape[1:])
-        n = _prod(s)
-        step = max(1, COMPACT_CHUNK_BYTES // (8 * n))
+        step = max(1, COMPACT_CHUNK_BYTES // (8 * _prod(s)))
         tol = relative_tolerance(real)
-        ptrs, runs, values = [np.zeros(1, np.int64)], [], []
-        kept = rows_done = 0
+        supports, values = [], []
         for a in range(0, F, step):
             b = min(F, a + step)
             chunk = (filters.rows(a, b) if isinstance(filters, LazyFilterStack)
                      else np.asarray(filters[a:b]))
             flat = np.asarray(chunk, dtype=real).reshape((b - a,) + _canon(s))
             sup = support_runs(np.abs(flat), tol)
-            ptrs.append(sup.ptr[1:] + sum(len(r) for r in runs))
-            runs.append(sup.runs)
-            N = flat.shape[-1]
-            lines = flat.reshape(-1, N)
-            row_of = np.repeat(np.arange(len(sup.ptr) - 1), np.diff(sup.ptr))
-            lengths = sup.runs[:, 1] - sup.runs[:, 0]
-            offsets = np.cumsum(lengths) - lengths
-            cols = (np.repeat(sup.runs[:, 0] - offsets, lengths)
-                    + np.arange(int(lengths.sum())))
-            values.append(lines[np.repeat(row_of, lengths), cols])
-            kept += int(lengths.sum())
-            rows_done += lines.shape[0]
-        ptr = np.concatenate(ptrs)
-        all_runs = (np.concatenate(runs) if runs else np.zeros((0, 2), np.int64)).reshape(-1, 2)
-        lengths = all_runs[:, 1] - all_runs[:, 0]
-        value_base = np.cumsum(lengths) - lengths - all_runs[:, 0]
+            supports.append(sup)
+            values.append(_support_values(flat.reshape(-1, flat.shape[-1]), sup.ptr, sup.runs))
+        support = _joined(supports, F * _prod(s))
         flat_values = np.concatenate(values) if values else np.zeros(0, real)
-        support = SupportRuns(ptr, all_runs, kept / max(1, rows_done * _canon(s)[-1]))
-        return cls(None, d, role, None,
-                   compact=((F,) + s, support, np.ascontiguousarray(flat_values), value_base))
+        return cls(None, d, role, None, compact=((F,) + s, support,
+                                                 np.ascontiguousarray(flat_values),
+                                                 _value_base(support.runs)))
 
     def compacted(self) -> PreparedStack:
         """This dense real stack in compact form: its support's values only, gathered a few
         filters at a time (the support is this stack's, so nothing is recomputed)."""
-        F, s = self.shape[0], self.shape[1:]
-        canon = _canon(s)
+        F = self.shape[0]
+        canon = _canon(self.shape[1:])
         lines, N = _prod(canon[:-1]), canon[-1]
         ptr, runs = self.support.ptr, self.support.runs
         flat = self.data.reshape(-1, N)
-        lengths = runs[:, 1] - runs[:, 0]
-        value_base = np.cumsum(lengths) - lengths - runs[:, 0]
-        values = np.empty(int(lengths.sum()), self._dtype)
         step = max(1, COMPACT_CHUNK_BYTES // (8 * lines * N))
+        values = []
         for a in range(0, F, step):
-            r0, r1 = int(ptr[a * lines]), int(ptr[min(F, a + step) * lines])
-            if r1 == r0:
-                continue
-            row_of = np.repeat(np.arange(a * lines, min(F, a + step) * lines),
-                               np.diff(ptr[a * lines:min(F, a + step) * lines + 1]))
-            n = lengths[r0:r1]
-            start = int(value_base[r0] + runs[r0, 0])
-            first = np.cumsum(n) - n  # each run's first value, from ``start``
-            cols = np.repeat(runs[r0:r1, 0] - first, n) + np.arange(int(n.sum()))
-            values[start:start + int(n.sum())] = flat[np.repeat(row_of, n), cols]
+            l0, l1 = a * lines, min(F, a + step) * lines
+            r0, r1 = int(ptr[l0]), int(ptr[l1])
+            values.append(_support_values(flat[l0:l1], ptr[l0:l1 + 1] - r0, runs[r0:r1]))
         return PreparedStack(None, self.d, self.role, None,
-                             compact=(self.shape, self.support, values, value_base))
+                             compact=(self.shape, self.support,
+                                      np.concatenate(values).astype(self._dtype, copy=False),
+                                      _value_base(runs)))
 
     @property
     def compact(self) -> bool:
@@ -385,24 +363,46 @@ COMPACT_CHUNK_BYTES = 16 * 2 ** 20
 SHARED_MIN_FRACTION = 0.5
 
 
+def _support_values(lines: np.ndarray, ptr: np.ndarray, runs: np.ndarray) -> np.ndarray:
+    """The entries of ``lines`` ``(R, N)`` inside the runs ``runs[ptr[i]:ptr[i + 1]]`` of
+    each line ``i``, flat and in run order."""
+    row_of = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
+    lengths = runs[:, 1] - runs[:, 0]
+    offsets = np.cumsum(lengths) - lengths
+    cols = np.repeat(runs[:, 0] - offsets, lengths) + np.arange(int(lengths.sum()))
+    return lines[np.repeat(row_of, lengths), cols]
+
+
+def _value_base(runs: np.ndarray) -> np.ndarray:
+    """Where run ``q``'s values start in the flat values, less its first column: column ``c``
+    of run ``q`` is value ``value_base[q] + c``."""
+    lengths = runs[:, 1] - runs[:, 0]
+    return np.cumsum(lengths) - lengths - runs[:, 0]
+
+
+def _joined(parts: list[SupportRuns], entries: int) -> SupportRuns:
+    """The support of consecutive row blocks as one (``entries``: the whole stack's size)."""
+    ptrs, total = [np.zeros(1, np.int64)], 0
+    for sup in parts:
+        ptrs.append(sup.ptr[1:] + total)
+        total += len(sup.runs)
+    runs = (np.concatenate([sup.runs for sup in parts]) if parts
+            else np.zeros((0, 2), np.int64)).reshape(-1, 2)
+    kept = int((runs[:, 1] - runs[:, 0]).sum())
+    return SupportRuns(np.concatenate(ptrs), runs, kept / max(1, entries))
+
+
 def _support_by_filters(stack: np.ndarray, rel_tol: float) -> SupportRuns:
     """:func:`support_runs` of a canonical stack ``(F, L, M, N)``, a few filters at a time, so
     that its temporaries (magnitude, mask, edges) stay near ``COMPACT_CHUNK_BYTES`` rather than
     several times the stack. Each filter's tolerance is relative to its own peak, so the runs
     are those of the whole stack."""
     F = stack.shape[0]
-    per_filter = max(1, _prod(stack.shape[1:]))
-    step = max(1, COMPACT_CHUNK_BYTES // (8 * per_filter))
+    step = max(1, COMPACT_CHUNK_BYTES // (8 * max(1, _prod(stack.shape[1:]))))
     if step >= F:
         return support_runs(np.abs(stack), rel_tol)
-    ptrs, runs, kept = [np.zeros(1, np.int64)], [], 0
-    for a in range(0, F, step):
-        sup = support_runs(np.abs(stack[a:a + step]), rel_tol)
-        ptrs.append(sup.ptr[1:] + sum(len(r) for r in runs))
-        runs.append(sup.runs)
-        kept += int((sup.runs[:, 1] - sup.runs[:, 0]).sum())
-    return SupportRuns(np.concatenate(ptrs), np.concatenate(runs).reshape(-1, 2),
-                       kept / max(1, stack.size))
+    return _joined([support_runs(np.abs(stack[a:a + step]), rel_tol)
+                    for a in range(0, F, step)], stack.size)
 
 
 class NumbaBackend(WaveletModulusOps, FrequencyAxisOps, NumpyArrays, Backend):
@@ -514,9 +514,9 @@ class NumbaBackend(WaveletModulusOps, FrequencyAxisOps, NumpyArrays, Backend):
                     and filters.flags.c_contiguous):
                 # The bank already holds these values in the signal precision. Where they
                 # cover most of the spectrum (2D wavelets at small j), the kernels read the
-                # bank in place: a compact copy would hold it a second time. Sparse stacks
-                # (1D wavelets cover a few percent) are compacted: the kernels then stream
-                # contiguous values, 1.3x faster on 1d-headline than gathering them.
+                # bank in place: a compact copy would hold it a second time. A sparse stack
+                # keeps its compact copy (at most half the stack), which the kernels read
+                # contiguously.
                 stack = PreparedStack(filters, d, role, None)
                 if stack.support.fraction < SHARED_MIN_FRACTION:
                     stack = stack.compacted()
