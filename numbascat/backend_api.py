@@ -30,12 +30,14 @@ Subsampling ("periodisation") by ``k`` along an axis of length ``n`` maps a full
 from __future__ import annotations
 
 import contextlib
+import functools
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
-__all__ = ["Backend", "BackendInfo", "FilterRole", "LazyFilterStack"]
+__all__ = ["Backend", "BackendInfo", "ConjugateSymmetricStack", "FilterRole", "LazyFilterStack"]
 
 
 class FilterRole:
@@ -103,6 +105,86 @@ class LazyFilterStack:
     def __array__(self, dtype=None, copy=None):
         dense = self.rows(0, self.shape[0])
         return dense if dtype is None else dense.astype(dtype, copy=False)
+
+
+def _derive_rows(upper: np.ndarray, signs: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Rows ``start:stop`` of a :class:`ConjugateSymmetricStack` from its stored rows."""
+    n_low = len(signs)
+    F = n_low + upper.shape[0]
+    out = np.empty((stop - start,) + upper.shape[1:], upper.dtype)
+    for k, i in enumerate(range(start, stop)):
+        if i >= n_low:
+            out[k] = upper[i - n_low]
+            continue
+        np.conjugate(upper[F - 1 - i - n_low], out=out[k])
+        if signs[i] < 0:
+            np.negative(out[k], out=out[k])
+    return out
+
+
+class ConjugateSymmetricStack(LazyFilterStack):
+    """A complex filter stack ``(F, *s)`` whose first rows are conjugates of its last ones.
+
+    Row ``i < len(signs)`` equals ``signs[i] * conj(row F-1-i)`` at every frequency, exactly.
+    Only the rows ``len(signs) .. F-1`` (``upper``) are stored; the others are derived when
+    asked for (conjugation and sign are exact, so the derived rows are the ones the builder
+    would have computed). The solid harmonics of the 3D transform have this form: order
+    ``-m`` is ``(-1)^(l+m)`` times the conjugate of order ``m``.
+
+    A backend may use the stored rows alone (the numba backend's quadrature needs only
+    ``m >= 0``); every other backend receives the dense stack through ``numpy.asarray``,
+    which is kept (weakly) while someone holds it, so that several holders share one copy.
+
+    Parameters
+    ----------
+    upper : numpy.ndarray ``(F - len(signs), *s)``, complex
+        The stored rows (read-only is kept read-only).
+    signs : sequence of +1 / -1
+        One per derived row; at most ``len(upper)`` of them.
+    """
+
+    __slots__ = ("_dense", "signs", "upper")
+
+    def __init__(self, upper: np.ndarray, signs) -> None:
+        upper = np.asarray(upper)
+        signs = np.asarray(signs, dtype=np.int8)
+        if not np.iscomplexobj(upper) or len(signs) > len(upper) or \
+                not np.all(np.abs(signs) == 1):
+            raise ValueError("a conjugate-symmetric stack needs complex rows and at most one "
+                             "sign (+1 or -1) per stored row")
+        super().__init__((len(signs) + len(upper),) + upper.shape[1:], upper.dtype,
+                         functools.partial(_derive_rows, upper, signs))
+        self.upper, self.signs = upper, signs
+        self._dense = None
+
+    @property
+    def partners(self) -> list[tuple[int, int]]:
+        """``(i, k)``: derived row ``i`` is ``signs[i] * conj(upper[k])``."""
+        F, n_low = self.shape[0], len(self.signs)
+        return [(i, F - 1 - i - n_low) for i in range(n_low)]
+
+    def dense(self) -> np.ndarray:
+        """The whole stack ``(F, *s)``, read-only; one array while anyone holds it."""
+        dense = self._dense() if self._dense is not None else None
+        if dense is None:
+            dense = self.rows(0, self.shape[0])
+            dense.flags.writeable = False
+            self._dense = weakref.ref(dense)
+        return dense
+
+    def __reduce__(self):
+        return ConjugateSymmetricStack, (self.upper, self.signs)  # the stored rows only
+
+    def __getitem__(self, index):
+        if isinstance(index, slice) and index.indices(self.shape[0]) == (0, self.shape[0], 1):
+            return self  # the whole stack keeps its form
+        return super().__getitem__(index)
+
+    def __array__(self, dtype=None, copy=None):
+        dense = self.dense()
+        if dtype is not None and np.dtype(dtype) != dense.dtype:
+            return dense.astype(dtype)
+        return dense.copy() if copy else dense
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import threading
 
 import numpy as np
 
-from numbascat.backend_api import Backend, FilterRole, LazyFilterStack
+from numbascat.backend_api import Backend, ConjugateSymmetricStack, FilterRole, LazyFilterStack
 from numbascat.backends import fftw_plans as fp
 from numbascat.backends import lazy_jit, quadrature, workspace
 from numbascat.backends import lowpass_kernels as lk
@@ -41,7 +41,7 @@ from numbascat.backends.support import (
     relative_tolerance,
     support_runs,
 )
-from numbascat.symmetry import conjugate_pairs
+from numbascat.symmetry import conjugate_pairs, stored_pairs
 
 __all__ = ["NumbaBackend", "PreparedStack", "threadsafe_parallel"]
 
@@ -405,6 +405,53 @@ def _support_by_filters(stack: np.ndarray, rel_tol: float) -> SupportRuns:
                     for a in range(0, F, step)], stack.size)
 
 
+class HalfStack(PreparedStack):
+    """The stored rows of a :class:`~numbascat.backend_api.ConjugateSymmetricStack` ``(F, *s)``
+    for the quadrature modulus, the derived rows never laid out (the 3D solid harmonics: the
+    orders ``m >= 0`` of ``2l+1``).
+
+    ``data`` holds the stored rows in the signal precision (the bank's own memory for float32
+    signals). A stored row with a partner enters the quadrature with weight 2: as one row
+    where the two are also conjugate mirrors (:func:`numbascat.symmetry.stored_pairs`, even
+    grids), else split into its real and imaginary values (``quadrature.make_plan``), which
+    costs the two filters' transforms without their memory. :meth:`rows` of a part of the
+    stack lays those rows out (dense, prepared as any stack).
+    """
+
+    __slots__ = ("mirrored", "source")
+
+    def __init__(self, source: ConjugateSymmetricStack, d: int, role: str, target):
+        super().__init__(np.ascontiguousarray(source.upper, dtype=target), d, role, None)
+        self.source = source
+        self._shape = source.shape
+        #: Per stored row: whether its partner is also its conjugate mirror (None: no partner).
+        self.mirrored: list[bool | None] = [None] * len(source.upper)
+        for (_, k), paired in zip(source.partners, stored_pairs(source, d, np.finfo(target).dtype),
+                                  strict=True):
+            self.mirrored[k] = paired
+
+    def quadrature_rows(self):
+        weights = np.array([1.0 if m is None else 2.0 for m in self.mirrored])
+        return self, weights
+
+    def quadrature_plan(self) -> quadrature.QuadraturePlan:
+        if self._qplan is None:
+            _, weights = self.quadrature_rows()
+            split = [m is False for m in self.mirrored]
+            self._qplan = quadrature.make_plan(self.canonical(), self.support, weights, self.d,
+                                               split)
+        return self._qplan
+
+    def dense(self) -> np.ndarray:
+        return np.ascontiguousarray(self.source.dense(), dtype=self._dtype)
+
+    def rows(self, start: int, stop: int) -> PreparedStack:
+        if start == 0 and stop == self.shape[0]:
+            return self
+        data = np.ascontiguousarray(self.source.rows(start, stop), dtype=self._dtype)
+        return PreparedStack(data, self.d, self.role, None)
+
+
 class NumbaBackend(WaveletModulusOps, FrequencyAxisOps, NumpyArrays, Backend):
     """Fast CPU backend on numpy arrays: pyFFTW plans plus numba kernels."""
 
@@ -524,6 +571,10 @@ class NumbaBackend(WaveletModulusOps, FrequencyAxisOps, NumpyArrays, Backend):
                 stack = PreparedStack.compact_real(filters, d, role, real)
             stack.kernel_values()
             return stack
+        if (role == FilterRole.WAVELET and isinstance(filters, ConjugateSymmetricStack)
+                and np.iscomplexobj(filters.upper)):
+            # The quadrature needs only the stored rows (the 3D orders m >= 0).
+            return HalfStack(filters, d, role, target)
         filters = np.asarray(filters)
         data = np.ascontiguousarray(filters, dtype=target)
         stack = PreparedStack(data, d, role, None)

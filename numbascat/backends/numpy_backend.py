@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
-from numbascat.backend_api import Backend, FilterRole
+from numbascat.backend_api import Backend, ConjugateSymmetricStack, FilterRole
 from numbascat.backends.info import NUMPY
 
 
@@ -96,11 +96,17 @@ class NumpyBackend(NumpyArrays, Backend):
     """Reference backend on numpy arrays (CPU, scipy.fft)."""
 
     info = NUMPY
+    lazy_filters = True  # dense through numpy.asarray; conjugate-symmetric stacks kept stored
     memory_factor = 6.0  # full spectra and whole filter stacks at once (traced: up to ~3x numba)
 
     def prepare_filters(self, filters, dtype, role=FilterRole.WAVELET):
-        filters = np.asarray(filters)
         real = np.dtype(dtype)
+        if isinstance(filters, ConjugateSymmetricStack):
+            # Kept in its stored form; each product lays the whole stack out for that call.
+            target = np.result_type(real, np.complex64)
+            return ConjugateSymmetricStack(np.ascontiguousarray(filters.upper, dtype=target),
+                                           filters.signs)
+        filters = np.asarray(filters)
         target = real if not np.iscomplexobj(filters) else np.result_type(real, np.complex64)
         return np.ascontiguousarray(filters, dtype=target)
 
@@ -126,7 +132,7 @@ class NumpyBackend(NumpyArrays, Backend):
         return x_hat
 
     def multiply(self, x_hat, filters, d):
-        return x_hat[(Ellipsis, None) + (slice(None),) * d] * filters
+        return x_hat[(Ellipsis, None) + (slice(None),) * d] * np.asarray(filters)
 
     def real(self, x):
         return np.ascontiguousarray(x.real)

@@ -68,13 +68,21 @@ class Row:
     """One kept row: filter ``f``, ``part`` (None: complex route; 0 / 1: the real / imaginary
     part alone, real route), ``weight``,
     ``planes`` (bool ``(L,)``, the first-axis planes its product reaches) and ``slabs``
-    (their runs, or None when pruning does not pay)."""
+    (their runs, or None when pruning does not pay). ``values`` (complex route only): None
+    multiplies by the filter, 0 / 1 by its real / imaginary values alone (a split pair)."""
 
     f: int
     part: int | None
     weight: float
     planes: np.ndarray
     slabs: tuple[tuple[int, int], ...] | None
+    values: int | None = None
+
+    def factors(self, real) -> tuple:
+        """Scales of the filter's real and imaginary values in the complex product, as
+        scalars of the filters' ``real`` dtype (so the product keeps their precision)."""
+        kre, kim = {None: (1.0, 1.0), 0: (1.0, 0.0), 1: (0.0, 1.0)}[self.values]
+        return real.type(kre), real.type(kim)
 
 
 @dataclass
@@ -110,9 +118,15 @@ def _slabs(planes: np.ndarray, d: int):
 
 
 def make_plan(filters: np.ndarray, support: SupportRuns, weights: np.ndarray,
-              d: int) -> QuadraturePlan:
+              d: int, split=None) -> QuadraturePlan:
     """The plan of the kept rows ``filters`` (canonical ``(F, L, M, N)``, complex) with their
-    ``support`` and quadrature ``weights``."""
+    ``support`` and quadrature ``weights``.
+
+    ``split[f]`` (bool, optional): row ``f`` stands for itself and a partner ``s conj(f)``
+    (pointwise, not mirrored). Their squares add up to ``2 (|ifft(X Re f)|^2 +
+    |ifft(X Im f)|^2)``, so the row becomes two complex-route rows, one on each part of its
+    values, each of ``weights[f]`` (the pair's 2): the same transforms as the two filters,
+    without holding the partner."""
     filters = np.ascontiguousarray(filters)
     F, L, M, N = filters.shape
     lohi = np.zeros((F, L, M, 2), np.int64)
@@ -122,6 +136,10 @@ def make_plan(filters: np.ndarray, support: SupportRuns, weights: np.ndarray,
     drop = DROP_TOLERANCE[np.dtype(filters.real.dtype)]
     rows = []
     for f in range(F):
+        if split is not None and split[f]:
+            rows.extend(Row(f, None, float(weights[f]), used[f], _slabs(used[f], d), values)
+                        for values in (0, 1))
+            continue
         real_part = [p for p in (0, 1) if peaks[f, 1 + p] > drop * peaks[f, 0]]
         if len(real_part) == 1:
             planes = (lohi[f, :, :, 1] > lohi[f, :, :, 0]).any(axis=1)
@@ -201,7 +219,8 @@ def _whole(X, plan: QuadraturePlan, Y, Z, acc, B) -> None:
     R = None
     for i, row in enumerate(plan.rows):
         if row.part is None:
-            qk.multiply_complex_planes(Xv, fv, row.f, plan.support.ptr, plan.support.runs, 0, L,
+            qk.multiply_complex_planes(Xv, fv, row.f, *row.factors(fv.dtype), plan.support.ptr,
+                                       plan.support.runs, 0, L,
                                        _fview(Y))
             fp.execute("ifft", Y.reshape((B,) + s), Y.reshape((B,) + s), d)
             nk.accumulate_squares(_fview(Y.reshape(B, -1)), row.weight, i == 0, acc)
@@ -226,7 +245,8 @@ def _staged(X, plan: QuadraturePlan, Y, Z, acc, B, chunk: int, workers: int) -> 
     def first_pass(row, a0, a1):
         pieces = ((max(a0, s0), min(a1, s1)) for s0, s1 in (row.slabs or ((0, L),)))
         if row.part is None:
-            qk.multiply_complex_planes(Xv, fv, row.f, plan.support.ptr, plan.support.runs, a0,
+            qk.multiply_complex_planes(Xv, fv, row.f, *row.factors(fv.dtype), plan.support.ptr,
+                                       plan.support.runs, a0,
                                        a1, Yv)
             target, axes = Y, (-2, -1)
         else:
@@ -260,7 +280,8 @@ def _staged(X, plan: QuadraturePlan, Y, Z, acc, B, chunk: int, workers: int) -> 
     for i, row in enumerate(plan.rows):
         if workers == 1 and row.part is None:
             # One thread: one pruned transform over the volume (FFTW's own threads, if any).
-            qk.multiply_complex_planes(Xv, fv, row.f, plan.support.ptr, plan.support.runs, 0,
+            qk.multiply_complex_planes(Xv, fv, row.f, *row.factors(fv.dtype), plan.support.ptr,
+                                       plan.support.runs, 0,
                                        L, Yv)
             pruned_fft.inverse_inplace(Y, row.slabs, 3)
             nk.accumulate_squares(_fview(Y.reshape(B, -1)), row.weight, i == 0, acc)

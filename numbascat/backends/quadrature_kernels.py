@@ -113,12 +113,13 @@ def multiply_half_planes(Xv, fv, f, part, lohi, a0, a1, ov):
 
 
 @njit(cache=True, nogil=True)
-def multiply_complex_planes(Xv, fv, f, ptr, runs, a0, a1, ov):
+def multiply_complex_planes(Xv, fv, f, kre, kim, ptr, runs, a0, a1, ov):
     """``out[b, a] = X[b, a] * psi_f[a]`` on the planes ``a0 <= a < a1``, full spectrum out:
     ``Xv`` (B, L, M, 2*(N//2+1)) float view of half spectra (columns past the half read by
     Hermitian symmetry), ``fv`` (F, L, M, 2N) float view of complex filters whose support
     runs are ``ptr``/``runs`` (rows ``(f * L + a) * M + r``), ``ov`` (B, L, M, 2N); zero off
-    the support."""
+    the support. The filter's real and imaginary values are scaled by ``kre`` and ``kim``
+    (1 and 1: the filter; 1 and 0 or 0 and 1: its real or imaginary values alone)."""
     B, L, M = Xv.shape[0], Xv.shape[1], Xv.shape[2]
     N = fv.shape[3] // 2
     Nh = N // 2 + 1
@@ -140,13 +141,13 @@ def multiply_complex_planes(Xv, fv, f, ptr, runs, a0, a1, ov):
                     prev = e
                     for c in range(s, min(e, Nh)):
                         xre, xim = xr[2 * c], xr[2 * c + 1]
-                        fre, fim = fr[2 * c], fr[2 * c + 1]
+                        fre, fim = kre * fr[2 * c], kim * fr[2 * c + 1]
                         orow[2 * c] = xre * fre - xim * fim
                         orow[2 * c + 1] = xre * fim + xim * fre
                     # Mirrored half: X[c] = conj(X[-c]).
                     for c in range(max(s, Nh), e):
                         xre, xim = xn[2 * (N - c)], -xn[2 * (N - c) + 1]
-                        fre, fim = fr[2 * c], fr[2 * c + 1]
+                        fre, fim = kre * fr[2 * c], kim * fr[2 * c + 1]
                         orow[2 * c] = xre * fre - xim * fim
                         orow[2 * c + 1] = xre * fim + xim * fre
                 for t in range(2 * prev, 2 * N):

@@ -129,7 +129,8 @@ class HarmonicScattering3DBase(ScatteringTransform):
 
     # ------------------------------------------------------------------ backend hooks
     def _filter_sources(self):
-        return {name: (stack, WAVELET) for name, stack in self.filters.items()}
+        # As stored: the orders m < 0 are laid out only by backends that need them.
+        return {name: (stack, WAVELET) for name, stack in self.filters.sources().items()}
 
     def _memory_model(self, itemsize):
         """Upper bounds fitted to traced peaks (numba/numpy backends) with margin."""

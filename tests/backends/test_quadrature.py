@@ -144,3 +144,44 @@ def test_large_volume_working_memory_is_one_subtree(monkeypatch):
     S(x)
     peak = traced_peak(lambda: S(x))
     assert peak <= 5 * x.nbytes, f"working memory {peak / x.nbytes:.2f} volumes"
+
+
+@pytest.mark.parametrize("mode", ["whole", "staged", "two threads"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_half_stack_pairs_mirrored_rows_and_splits_the_others(mode, dtype, monkeypatch):
+    """A conjugate-symmetric stack (rows -m derived from m, as the 3D bank stores it): the
+    mirrored pair enters as one row of weight 2, the other pair as its stored row's real and
+    imaginary values; both give the direct sum over the whole stack."""
+    from numbascat.backend_api import ConjugateSymmetricStack
+    from numbascat.backends.numba_backend import HalfStack
+
+    rng = np.random.default_rng(3)
+    s = (16, 8, 12)
+    cdtype = np.result_type(dtype, np.complex64)
+    g = rng.standard_normal((3,) + s) + 1j * rng.standard_normal((3,) + s)
+    g[1] = g[1] + np.conj(_mirror(g[1]))  # even in k: its conjugate is its mirror
+    source = ConjugateSymmetricStack(g.astype(cdtype), [1, -1])
+    x = rng.standard_normal((2,) + s).astype(dtype)
+    if mode != "whole":
+        monkeypatch.setattr(pruned_fft, "MIN_VALUES", 1)
+    monkeypatch.setattr(quadrature, "COOPERATE_MIN_VALUES", 1)
+    monkeypatch.setattr(fp, "free_threads", lambda: 2 if mode == "two threads" else 1)
+    b = NumbaBackend()
+    pf = b.prepare_filters(source, dtype, FilterRole.WAVELET)
+    assert isinstance(pf, HalfStack) and pf.shape == (5,) + s
+    assert pf.mirrored == [None, True, False]
+    plan = pf.quadrature_plan()
+    assert [(row.f, row.weight, row.values) for row in plan.rows if row.part is None][-2:] == \
+        [(2, 2.0, 0), (2, 2.0, 1)]
+    assert [row.weight for row in plan.rows if row.f == 1] == [2.0]
+    powers = (0.5, 1.0, 2.0)
+    u_want, sums_want = _reference(x, np.asarray(source), powers)
+    u, sums = b.wavelet_quadrature(b.rfft(x, 3), pf, 3, powers, True)
+    assert u.dtype == dtype and sums.dtype == dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(u, u_want, atol=tol * np.abs(u_want).max())
+    np.testing.assert_allclose(sums, sums_want, rtol=tol)
+    # A part of the stack is laid out and prepared as any stack.
+    first = pf.rows(0, 1)
+    assert not isinstance(first, HalfStack)
+    np.testing.assert_array_equal(first.data, np.asarray(source)[:1])

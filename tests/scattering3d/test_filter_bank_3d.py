@@ -94,3 +94,55 @@ def test_disk_cache_round_trip(tmp_path, monkeypatch):
     for name in built:
         np.testing.assert_array_equal(loaded[name], built[name])
     assert filter_bank_3d(5, 6, 4, 1, 2, 1.5) is not loaded  # sigma_0 is part of the key
+
+
+@pytest.mark.parametrize("shape", [(8, 8, 8), (7, 6, 5)])
+def test_only_orders_m_ge_0_are_stored_and_the_rest_are_exact(shape, monkeypatch):
+    """The stored bank keeps rows m = 0..l; the stacks laid out from it equal, to the bit, a
+    bank whose negative orders are computed directly (the builder's fallback)."""
+    params = dict(M=shape[0], N=shape[1], O=shape[2], J=1, L=4, sigma_0=1.0)
+    stored = fb._build(*params.values())
+    for l in range(5):
+        assert stored[filter_name(l, 0)].shape == (l + 1,) + shape
+    for value in stored.values():
+        value.flags.writeable = False  # as the cache hands them out
+    half = fb.HarmonicFilterBank(stored, 4, 1)
+    monkeypatch.setattr(fb, "_mirror_orders_exact", lambda *args: False)
+    direct = fb._build(*params.values())
+    for l in range(5):
+        for j in range(2):
+            name = filter_name(l, j)
+            assert direct[name].shape == (2 * l + 1,) + shape
+            assert half[name].shape == (2 * l + 1,) + shape and not half[name].flags.writeable
+            np.testing.assert_array_equal(half[name], direct[name])
+            np.testing.assert_array_equal(half[name][l:], stored[name])  # m >= 0 as stored
+    assert half.nbytes == sum(a.nbytes for a in stored.values())
+
+
+def test_bank_lays_out_a_stack_once_while_held():
+    bank = filter_bank_3d(6, 6, 6, 1, 2, 1.0)
+    source = bank.sources()[filter_name(2, 1)]
+    first = bank[filter_name(2, 1)]
+    assert bank[filter_name(2, 1)] is first and np.asarray(source) is first
+    assert not np.shares_memory(np.array(source, copy=True), first)
+    assert filter_bank_3d(6, 6, 6, 1, 2, 1.0) is bank  # one bank per cached entry
+    assert isinstance(bank.sources()[filter_name(0, 1)], np.ndarray)  # l = 0: one row
+
+
+def test_numba_reads_the_stored_orders_in_place():
+    pytest.importorskip("numba")
+    pytest.importorskip("pyfftw")
+    from numbascat.backends.numba_backend import HalfStack
+    from numbascat.numpy import HarmonicScattering3D
+
+    S = HarmonicScattering3D(J=2, shape=(16, 16, 16), L=2, backend="numba")
+    filters = S.prepared_filters(np.float32)
+    sources = S.filters.sources()
+    for j, mirrored in ((0, [None, False, False]), (1, [None, True, True])):
+        stack = filters.get(filter_name(2, j))
+        assert isinstance(stack, HalfStack) and stack.shape == (5, 16, 16, 16)
+        assert np.shares_memory(stack.data, sources[filter_name(2, j)].upper)
+        # j = 0: Kymatio's narrowest filters are not mirrors on the Nyquist planes.
+        assert stack.mirrored == mirrored
+    assert all(s._dense is None or s._dense() is None
+               for s in sources.values() if hasattr(s, "_dense"))  # nothing laid out
