@@ -110,13 +110,12 @@ class LazyFilterStack:
 def _derive_rows(upper: np.ndarray, signs: np.ndarray, start: int, stop: int) -> np.ndarray:
     """Rows ``start:stop`` of a :class:`ConjugateSymmetricStack` from its stored rows."""
     n_low = len(signs)
-    F = n_low + upper.shape[0]
     out = np.empty((stop - start,) + upper.shape[1:], upper.dtype)
     for k, i in enumerate(range(start, stop)):
         if i >= n_low:
             out[k] = upper[i - n_low]
             continue
-        np.conjugate(upper[F - 1 - i - n_low], out=out[k])
+        np.conjugate(upper[len(upper) - 1 - i], out=out[k])  # row F-1-i, stored
         if signs[i] < 0:
             np.negative(out[k], out=out[k])
     return out
@@ -160,8 +159,7 @@ class ConjugateSymmetricStack(LazyFilterStack):
     @property
     def partners(self) -> list[tuple[int, int]]:
         """``(i, k)``: derived row ``i`` is ``signs[i] * conj(upper[k])``."""
-        F, n_low = self.shape[0], len(self.signs)
-        return [(i, F - 1 - i - n_low) for i in range(n_low)]
+        return [(i, len(self.upper) - 1 - i) for i in range(len(self.signs))]
 
     def dense(self) -> np.ndarray:
         """The whole stack ``(F, *s)``, read-only; one array while anyone holds it."""

@@ -571,8 +571,7 @@ class NumbaBackend(WaveletModulusOps, FrequencyAxisOps, NumpyArrays, Backend):
                 stack = PreparedStack.compact_real(filters, d, role, real)
             stack.kernel_values()
             return stack
-        if (role == FilterRole.WAVELET and isinstance(filters, ConjugateSymmetricStack)
-                and np.iscomplexobj(filters.upper)):
+        if role == FilterRole.WAVELET and isinstance(filters, ConjugateSymmetricStack):
             # The quadrature needs only the stored rows (the 3D orders m >= 0).
             return HalfStack(filters, d, role, target)
         filters = np.asarray(filters)

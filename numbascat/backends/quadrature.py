@@ -63,6 +63,10 @@ FFT_CHUNK_BYTES = 2 << 20
 COOPERATE_MIN_VALUES = 1 << 18
 
 
+#: Row.values -> scales of a filter's real and imaginary values in the complex product.
+_VALUE_FACTORS = {None: (1.0, 1.0), 0: (1.0, 0.0), 1: (0.0, 1.0)}
+
+
 @dataclass(frozen=True)
 class Row:
     """One kept row: filter ``f``, ``part`` (None: complex route; 0 / 1: the real / imaginary
@@ -81,7 +85,7 @@ class Row:
     def factors(self, real) -> tuple:
         """Scales of the filter's real and imaginary values in the complex product, as
         scalars of the filters' ``real`` dtype (so the product keeps their precision)."""
-        kre, kim = {None: (1.0, 1.0), 0: (1.0, 0.0), 1: (0.0, 1.0)}[self.values]
+        kre, kim = _VALUE_FACTORS[self.values]
         return real.type(kre), real.type(kim)
 
 

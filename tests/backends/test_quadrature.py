@@ -41,6 +41,15 @@ def _reference(x, stack, powers):
     return u, np.stack([(u ** q).sum(axes) for q in powers], -1)
 
 
+def _select_mode(mode, monkeypatch):
+    """Force one pass of every row ('whole'), the staged passes on one thread ('staged') or on
+    two ('two threads'), whatever the volume's size."""
+    if mode != "whole":
+        monkeypatch.setattr(pruned_fft, "MIN_VALUES", 1)
+    monkeypatch.setattr(quadrature, "COOPERATE_MIN_VALUES", 1)
+    monkeypatch.setattr(fp, "free_threads", lambda: 2 if mode == "two threads" else 1)
+
+
 @pytest.mark.parametrize("mode", ["whole", "staged", "two threads"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_rows_on_every_route_match_the_direct_sum(mode, dtype, monkeypatch):
@@ -49,10 +58,7 @@ def test_rows_on_every_route_match_the_direct_sum(mode, dtype, monkeypatch):
     cdtype = np.result_type(dtype, np.complex64)
     stack = _stack(rng, s, cdtype)
     x = rng.standard_normal((2,) + s).astype(dtype)
-    if mode != "whole":
-        monkeypatch.setattr(pruned_fft, "MIN_VALUES", 1)
-    monkeypatch.setattr(quadrature, "COOPERATE_MIN_VALUES", 1)
-    monkeypatch.setattr(fp, "free_threads", lambda: 2 if mode == "two threads" else 1)
+    _select_mode(mode, monkeypatch)
     b = NumbaBackend()
     pf = b.prepare_filters(stack, dtype, FilterRole.WAVELET)
     routes = [row.part for row in pf.quadrature_plan().rows]
@@ -162,10 +168,7 @@ def test_half_stack_pairs_mirrored_rows_and_splits_the_others(mode, dtype, monke
     g[1] = g[1] + np.conj(_mirror(g[1]))  # even in k: its conjugate is its mirror
     source = ConjugateSymmetricStack(g.astype(cdtype), [1, -1])
     x = rng.standard_normal((2,) + s).astype(dtype)
-    if mode != "whole":
-        monkeypatch.setattr(pruned_fft, "MIN_VALUES", 1)
-    monkeypatch.setattr(quadrature, "COOPERATE_MIN_VALUES", 1)
-    monkeypatch.setattr(fp, "free_threads", lambda: 2 if mode == "two threads" else 1)
+    _select_mode(mode, monkeypatch)
     b = NumbaBackend()
     pf = b.prepare_filters(source, dtype, FilterRole.WAVELET)
     assert isinstance(pf, HalfStack) and pf.shape == (5,) + s
