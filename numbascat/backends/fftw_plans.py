@@ -469,11 +469,41 @@ def _maybe_compare(key, state: _KeyState) -> None:
             state.comparing = False
 
 
+@functools.cache
+def _pocketfft_core():
+    """scipy's compiled pocketfft module, whose transforms write into a given array; None
+    when this SciPy lays it out differently (then :func:`_pocketfft` goes through
+    ``scipy.fft`` and copies)."""
+    try:
+        from scipy.fft._pocketfft import pypocketfft
+    except ImportError:
+        return None
+    return pypocketfft if all(hasattr(pypocketfft, f) for f in ("c2c", "r2c", "c2r")) else None
+
+
 def _pocketfft(kind: str, inp: np.ndarray, out: np.ndarray, d, threads: int) -> None:
-    """The unnormalised transform ``kind`` by scipy.fft (pocketfft), written into ``out``."""
+    """The unnormalised transform ``kind`` by pocketfft (scipy.fft), written into ``out``.
+
+    Straight into ``out`` where SciPy's compiled module allows it: a result array of the
+    transform's size, allocated (its pages faulted in) and copied on every call, made 1032^2 and
+    2064^2 transforms 12-39 % slower.
+    """
+    axes = tuple(range(-d, 0)) if isinstance(d, int) else tuple(d)
+    core = _pocketfft_core()
+    if core is not None:
+        ax = [a % inp.ndim for a in axes]
+        try:
+            if kind == "rfft":
+                core.r2c(inp, ax, True, 0, out, threads)
+            elif kind == "irfft":
+                core.c2r(inp, ax, out.shape[ax[-1]], False, 0, out, threads)
+            else:
+                core.c2c(inp, ax, kind == "fft", 0, out, threads)
+            return
+        except TypeError:  # another signature: fall back to the public functions
+            pass
     import scipy.fft
 
-    axes = tuple(range(-d, 0)) if isinstance(d, int) else tuple(d)
     if kind == "fft":
         result = scipy.fft.fftn(inp, axes=axes, workers=threads)
     elif kind == "ifft":

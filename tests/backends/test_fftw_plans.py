@@ -23,9 +23,16 @@ def _arrays(spec_in, spec_out, seed):
     return a, fftw_plans.empty(so, np.dtype(do), pooled=False)
 
 
+@pytest.mark.parametrize("direct", [True, False], ids=["into-out", "scipy.fft"])
 @pytest.mark.parametrize("kind,spec_in,spec_out,d", KINDS)
-def test_pocketfft_computes_the_unnormalised_fftw_transform(fresh_fftw, kind, spec_in,
-                                                            spec_out, d):
+def test_pocketfft_computes_the_unnormalised_fftw_transform(fresh_fftw, monkeypatch, kind,
+                                                            spec_in, spec_out, d, direct):
+    """Straight into the output through SciPy's compiled module, and through the public
+    functions where that module is missing."""
+    if direct:
+        assert fftw_plans._pocketfft_core() is not None  # this SciPy has it
+    else:
+        monkeypatch.setattr(fftw_plans, "_pocketfft_core", lambda: None)
     a, want = _arrays(spec_in, spec_out, 0)
     a0 = a.copy()
     fftw_plans.execute(kind, a.copy(), want, d)
@@ -40,6 +47,18 @@ def test_in_place_transforms_run_on_pocketfft(fresh_fftw):
     want = np.fft.fft(a.astype(np.complex128), axis=-1)
     fftw_plans._pocketfft("fft", a, a, 1, 1)
     np.testing.assert_allclose(a, want, rtol=0, atol=1e-4 * np.abs(want).max())
+
+
+def test_pocketfft_round_trip_leaves_the_forward_input_intact(fresh_fftw):
+    """Written into the given arrays: the forward transform keeps its input, and the inverse
+    (which, like FFTW's, may use its input as scratch) gives the signal back times N."""
+    a, out = _arrays(((2, 9, 8), np.float32), ((2, 9, 5), np.complex64), 5)
+    a0 = a.copy()
+    fftw_plans._pocketfft("rfft", a, out, 2, 1)
+    np.testing.assert_array_equal(a, a0)
+    back = fftw_plans.empty((2, 9, 8), np.float32, pooled=False)
+    fftw_plans._pocketfft("irfft", out, back, 2, 1)
+    np.testing.assert_allclose(back / 72, a0, rtol=0, atol=1e-5 * np.abs(a0).max())
 
 
 def _pin_timings(monkeypatch, fftw_s, pocket_s):
