@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import weakref
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -459,6 +460,19 @@ class Backend:
         """
         y = self.multiply_subsample(x_hat, filters, k, d)
         return self.ifft_modulus_rfft(y, d)[1]
+
+    def wavelet_modulus_rfft_stacks(self, x_hat: Any, stacks: Iterable[tuple[Any, tuple[int, ...]]],
+                                    d: int) -> Iterator[Any]:
+        """:meth:`wavelet_modulus_rfft` of one spectrum for several stacks in turn.
+
+        ``stacks``: an iterable of ``(filters, k)``, consumed lazily; yields, for each, what
+        ``wavelet_modulus_rfft(x_hat, filters, k, d)`` returns, in order, one at a time (the
+        caller may drop each result before asking for the next). ``x_hat`` must not change
+        while the iterator runs: backends may prepare it once for all the stacks (the numba
+        backend mirrors its half spectrum once) and free that when the iterator ends.
+        """
+        for filters, k in stacks:
+            yield self.wavelet_modulus_rfft(x_hat, filters, k, d)
 
     def quadrature_modulus(self, x_hat: Any, d: int, axis: int) -> Any:
         """``sqrt(sum over axis of |ifft(x_hat)|**2)``: full spectra -> one real signal.

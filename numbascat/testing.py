@@ -159,6 +159,11 @@ class _Checker:
                 self.close(f"wavelet_modulus_rfft({label} filters)",
                            b.to_full_spectrum(b.wavelet_modulus_rfft(X, pf, k, d), d, s_low),
                            np.fft.fftn(u_want, axes=axes), self.cdtype)
+                # The same stack twice in one sequence: each result as alone.
+                for i, got in enumerate(b.wavelet_modulus_rfft_stacks(X, iter([(pf, k)] * 2), d)):
+                    self.close(f"wavelet_modulus_rfft_stacks({label} filters), item {i}",
+                               b.to_full_spectrum(got, d, s_low),
+                               np.fft.fftn(u_want, axes=axes), self.cdtype)
                 if all(kk == 1 for kk in k):
                     self.close(f"multiply({label} filters)", b.multiply(X, pf, d),
                                self.np_ref(ref.multiply(Xr, pr, d)), self.cdtype)

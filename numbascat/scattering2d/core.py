@@ -125,32 +125,36 @@ def scattering2d(x, backend: Backend, filters, plan: Plan2D,
         """Every path below the first-order orientations ``orientations``."""
         blocks, indices = [], []
         emit = emitter(blocks, indices)
-        t_end = orientations.stop
-        for j1 in range(J):
-            k1 = 2 ** j1
-            size1 = (M // k1) * (N // k1)
-            # Chunk first-order orientations so one chunk's spectra fit the budget; its
-            # children at j2 > j1 are chunked again over their own orientations below.
-            chunk1 = _chunk_size(B * size1 * itemsize, budget, len(orientations))
-            for t0 in range(orientations.start, t_end, chunk1):
-                t1 = min(t_end, t0 + chunk1)
-                psi1 = filters.get(f"psi_j{j1}_r0", t0, t1)
-                U1_hat = backend.wavelet_modulus_rfft(U0_hat, psi1, (k1, k1), d)
-                n1s = [j1 * L + t for t in range(t0, t1)]
-                emit(low(U1_hat, j1), [(n1,) for n1 in n1s])
-                if plan.max_order < 2:
-                    continue
-                for j2 in range(j1 + 1, J):
-                    k2 = 2 ** (j2 - j1)
-                    size2 = size1 // (k2 * k2)
-                    chunk2 = _chunk_size(B * len(n1s) * size2 * itemsize, budget, L)
-                    for u0 in range(0, L, chunk2):
-                        psi2 = filters.get(f"psi_j{j2}_r{j1}", u0, u0 + chunk2)
-                        U2_hat = backend.wavelet_modulus_rfft(U1_hat, psi2, (k2, k2), d)
-                        t2s = range(u0, min(L, u0 + chunk2))
-                        emit(low(U2_hat, j2), [(n1, j2 * L + t2) for n1 in n1s for t2 in t2s])
-                        del U2_hat  # before the next one is made, not after
-                del U1_hat
+        # Chunk first-order orientations so one chunk's spectra fit the budget; its children
+        # at j2 > j1 are chunked again over their own orientations below. Each spectrum goes
+        # through all its stacks in one sequence (the backend may prepare it once for them).
+        first = [(j1, t0, min(orientations.stop, t0 + chunk1))
+                 for j1 in range(J)
+                 for chunk1 in [_chunk_size(B * (M >> j1) * (N >> j1) * itemsize, budget,
+                                            len(orientations))]
+                 for t0 in range(orientations.start, orientations.stop, chunk1)]
+        U1_hats = backend.wavelet_modulus_rfft_stacks(
+            U0_hat, ((filters.get(f"psi_j{j1}_r0", t0, t1), (2 ** j1, 2 ** j1))
+                     for j1, t0, t1 in first), d)
+        for (j1, t0, t1), U1_hat in zip(first, U1_hats, strict=True):
+            n1s = [j1 * L + t for t in range(t0, t1)]
+            emit(low(U1_hat, j1), [(n1,) for n1 in n1s])
+            if plan.max_order >= 2:
+                size1 = (M >> j1) * (N >> j1)
+                second = [(j2, u0, min(L, u0 + chunk2))
+                          for j2 in range(j1 + 1, J)
+                          for chunk2 in [_chunk_size(B * len(n1s) * size1 // 4 ** (j2 - j1)
+                                                     * itemsize, budget, L)]
+                          for u0 in range(0, L, chunk2)]
+                U2_hats = backend.wavelet_modulus_rfft_stacks(
+                    U1_hat, ((filters.get(f"psi_j{j2}_r{j1}", u0, u1),
+                              (2 ** (j2 - j1), 2 ** (j2 - j1))) for j2, u0, u1 in second), d)
+                for (j2, u0, u1), U2_hat in zip(second, U2_hats, strict=True):
+                    emit(low(U2_hat, j2), [(n1, j2 * L + t2) for n1 in n1s
+                                           for t2 in range(u0, u1)])
+                    del U2_hat  # before the next one is made, not after
+                del U2_hats  # ends the sequence: what the backend prepared for it goes
+            del U1_hat
         return blocks, indices
 
     groups = orientation_groups(L, parts)

@@ -108,27 +108,77 @@ def test_products_match_the_unfused_kernel_exactly():
         np.testing.assert_array_equal(ov.reshape(3, 4, m, n) / np.float32(np.prod(k)), want)
 
 
-def test_complex_and_large_products_take_the_unfused_path(monkeypatch):
+def test_complex_products_take_the_unfused_path(monkeypatch):
     rng = np.random.default_rng(1)
     s, d = (16, 16), 2
     x = rng.standard_normal((2,) + s).astype(np.float32)
     b = NumbaBackend()
     X = b.rfft(x, d)
     cf = _gaussian_bumps(2, s, rng) * np.exp(1j * rng.uniform(0, 6, (2,) + s))
-    calls = []
     monkeypatch.setattr(wm, "multiply_periodise_pairs",
-                        lambda *a: calls.append(1) or pytest.fail("fused kernel ran"))
+                        lambda *a: pytest.fail("fused kernel ran"))
     got = _full(b, b.wavelet_modulus_rfft(X, b.prepare_filters(cf, np.float32), (1, 1), d),
                 s, (1, 1), d)
     want = _reference(x, cf, (1, 1), d, np.float32)
     np.testing.assert_allclose(got, want, atol=2e-6 * np.abs(want).max())
-    monkeypatch.setattr(wm, "FUSED_PAIR_MAX_BYTES", 16 * 16 * 8 - 1)
-    rf = _gaussian_bumps(2, s, rng)
-    got = _full(b, b.wavelet_modulus_rfft(X, b.prepare_filters(rf, np.float32), (1, 1), d),
-                s, (1, 1), d)
-    want = _reference(x, rf, (1, 1), d, np.float32)
-    np.testing.assert_allclose(got, want, atol=2e-6 * np.abs(want).max())
-    assert not calls
+
+
+def test_pairs_larger_than_a_block_are_fused_one_per_block(monkeypatch):
+    """A pair whose product exceeds the block target still takes the fused kernel (a block of
+    one pair), with the unfused ops' result."""
+    s, k, d = (32, 32), (1, 1), 2
+    b, X, pf = _case(4, (2,), s, 3)
+    unfused = Backend.wavelet_modulus_rfft(b, X, pf, k, d)
+    monkeypatch.setattr(wm, "PAIR_BLOCK_BYTES", 16)
+    calls = []
+    kernel = wm.multiply_periodise_pairs
+    monkeypatch.setattr(wm, "multiply_periodise_pairs",
+                        lambda *a: calls.append(a[7] - a[6]) or kernel(*a))
+    fused = b.wavelet_modulus_rfft(X, pf, k, d)
+    assert calls == [1] * 6
+    np.testing.assert_allclose(fused, unfused, rtol=0, atol=2e-6 * np.abs(unfused).max())
+
+
+@pytest.mark.parametrize("lead", [(1,), (3,)])
+def test_stacks_give_each_stacks_own_result_bit_for_bit(monkeypatch, lead):
+    """Through a sequence of stacks (periodisations and filter counts differ), each result is
+    the one ``wavelet_modulus_rfft`` gives for that stack alone; with one signal per block
+    window the mirror is made once for the whole sequence, else once per call as alone."""
+    rng = np.random.default_rng(11)
+    s, d = (48, 40), 2
+    x = rng.standard_normal(lead + s).astype(np.float32)
+    b = NumbaBackend()
+    X = b.rfft(x, d)
+    stacks = [(b.prepare_filters(_gaussian_bumps(F, s, rng), np.float32), k)
+              for F, k in [(3, (1, 1)), (1, (2, 2)), (4, (4, 4)), (2, (2, 2))]]
+    alone = [b.wavelet_modulus_rfft(X, f, k, d) for f, k in stacks]
+    monkeypatch.setattr(wm, "PAIR_BLOCK_BYTES", 16)  # one pair per block: windows of 1
+    mirrors = []
+    real_mirror = wm.mirrored_half
+    monkeypatch.setattr(wm, "mirrored_half", lambda *a: mirrors.append(a[2] - a[1])
+                        or real_mirror(*a))
+    alone_small = [b.wavelet_modulus_rfft(X, f, k, d) for f, k in stacks]
+    mirrors.clear()
+    together = list(b.wavelet_modulus_rfft_stacks(X, iter(stacks), d))
+    if lead == (1,):
+        assert mirrors == [1]  # once, for every stack
+    else:
+        assert len(mirrors) >= len(stacks) * lead[0]  # every call mirrors its own windows
+    for got, want, small in zip(together, alone, alone_small, strict=True):
+        np.testing.assert_array_equal(got, small)
+        np.testing.assert_allclose(got, want, rtol=0, atol=2e-6 * np.abs(want).max())
+
+
+def test_a_stack_of_another_shape_is_refused_in_a_shared_sequence():
+    rng = np.random.default_rng(2)
+    b = NumbaBackend()
+    X = b.rfft(rng.standard_normal((1, 16, 16)).astype(np.float32), 2)
+    good = b.prepare_filters(_gaussian_bumps(1, (16, 16), rng), np.float32)
+    bad = b.prepare_filters(_gaussian_bumps(1, (16, 8), rng), np.float32)
+    results = b.wavelet_modulus_rfft_stacks(X, [(good, (1, 1)), (bad, (1, 1))], 2)
+    next(results)
+    with pytest.raises(ValueError, match="wavelet_modulus_rfft"):
+        next(results)
 
 
 def test_blocks_spread_over_threads_give_the_serial_result(monkeypatch):
