@@ -92,14 +92,11 @@ def _load_info(ep) -> BackendInfo | None:
 
 
 @functools.lru_cache(maxsize=1)
-def _registered() -> dict[str, tuple[BackendInfo, object]]:
-    """name -> (info, backend entry point), duplicates resolved.
-
-    One scan of the installed distributions (the first transform of a process pays for it):
-    entry points of one scan share their distribution object, so a backend's info entry point
-    is paired by identity, and distribution names (a metadata file read each) are only read
-    for duplicates and listings (:func:`_distribution_name`).
-    """
+def _scan() -> tuple[dict[str, list], dict[tuple[str, int], object]]:
+    """One scan of the installed distributions' entry points (the first transform of a
+    process pays for it): backend entry points by name, and info entry points by name and
+    distribution. Entry points of one scan share their distribution object, so a backend's
+    info entry point is paired by identity."""
     everything = importlib.metadata.entry_points()
     class_eps: dict[str, list] = {}
     for ep in everything.select(group=BACKENDS_GROUP):
@@ -107,29 +104,43 @@ def _registered() -> dict[str, tuple[BackendInfo, object]]:
     info_eps: dict[tuple[str, int], object] = {}
     for ep in everything.select(group=INFO_GROUP):
         info_eps.setdefault((ep.name, id(getattr(ep, "dist", None))), ep)
+    return class_eps, info_eps
 
-    registered = {}
-    for name, eps in class_eps.items():
-        candidates = []
-        for ep in eps:
-            info_ep = info_eps.get((name, id(getattr(ep, "dist", None))))
-            info = _load_info(info_ep) if info_ep is not None else BackendInfo(name=name)
-            if info is not None:
-                candidates.append((info, ep))
-        if not candidates:
-            continue
-        if len(candidates) > 1:
-            # numbascat's own registrations first, then by priority.
-            candidates.sort(key=lambda c: (_distribution_name(c[1]) != "numbascat",
-                                           -c[0].priority))
-            kept = candidates[0]
-            others = ", ".join(f"{c[1].value} from {_distribution_name(c[1])}"
-                               for c in candidates[1:])
-            warnings.warn(f"numbascat backend name {name!r} is registered more than once; using "
-                          f"{kept[1].value} from {_distribution_name(kept[1])} and ignoring "
-                          f"{others}", RuntimeWarning, stacklevel=2)
-        registered[name] = candidates[0]
-    return registered
+
+@functools.cache
+def _entry(name: str) -> tuple[BackendInfo, object] | None:
+    """(info, backend entry point) of one name, duplicates resolved; None when unregistered.
+
+    Only this name's info modules are imported (a transform's first call needs one backend,
+    not the metadata of all), and distribution names (a metadata file read each) only for
+    duplicates and listings (:func:`_distribution_name`).
+    """
+    class_eps, info_eps = _scan()
+    candidates = []
+    for ep in class_eps.get(name, ()):
+        info_ep = info_eps.get((name, id(getattr(ep, "dist", None))))
+        info = _load_info(info_ep) if info_ep is not None else BackendInfo(name=name)
+        if info is not None:
+            candidates.append((info, ep))
+    if not candidates:
+        return None
+    if len(candidates) > 1:
+        # numbascat's own registrations first, then by priority.
+        candidates.sort(key=lambda c: (_distribution_name(c[1]) != "numbascat",
+                                       -c[0].priority))
+        kept = candidates[0]
+        others = ", ".join(f"{c[1].value} from {_distribution_name(c[1])}"
+                           for c in candidates[1:])
+        warnings.warn(f"numbascat backend name {name!r} is registered more than once; using "
+                      f"{kept[1].value} from {_distribution_name(kept[1])} and ignoring "
+                      f"{others}", RuntimeWarning, stacklevel=3)
+    return candidates[0]
+
+
+def _registered() -> dict[str, tuple[BackendInfo, object]]:
+    """name -> (info, backend entry point) of every registered backend."""
+    entries = {name: _entry(name) for name in _scan()[0]}
+    return {name: entry for name, entry in entries.items() if entry is not None}
 
 
 def backend_infos() -> dict[str, BackendInfo]:
@@ -245,7 +256,7 @@ def get_backend(name: str) -> Backend:
     with _lock:
         if canonical in _instances:
             return _instances[canonical]
-        entry = _registered().get(canonical)
+        entry = _entry(canonical)
         if entry is None:
             raise _not_found(str(name))
         info, ep = entry
@@ -263,6 +274,7 @@ def get_backend(name: str) -> Backend:
 def refresh_backends() -> None:
     """Forget discovered plugins and loaded instances; the next call re-reads entry points."""
     with _lock:
-        _registered.cache_clear()
+        _scan.cache_clear()
+        _entry.cache_clear()
         _instances.clear()
         _load_failures.clear()

@@ -150,3 +150,21 @@ def test_unreadable_metadata_is_isolated(monkeypatch):
     registry.refresh_backends()
     with pytest.warns(RuntimeWarning, match="unreadable metadata"):
         assert registry.backend_infos() == {}
+
+
+def test_getting_a_backend_reads_only_its_own_metadata(monkeypatch):
+    """A transform's first call needs one backend: the info modules of the others are not
+    imported (here, one that would warn as unreadable stays silent until it is listed)."""
+    eps = [EntryPoint("numpy", "numbascat.backends.numpy_backend:NumpyBackend",
+                      registry.BACKENDS_GROUP),
+           EntryPoint("bad", "numbascat.backends.numpy_backend:NumpyBackend",
+                      registry.BACKENDS_GROUP)]
+    infos = [EntryPoint("numpy", "numbascat.backends.info:NUMPY", registry.INFO_GROUP),
+             EntryPoint("bad", "no_such_module_xyz:INFO", registry.INFO_GROUP)]
+    monkeypatch.setattr(registry.importlib.metadata, "entry_points", _fake_entry_points(eps, infos))
+    registry.refresh_backends()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert isinstance(registry.get_backend("numpy"), NumpyBackend)
+    with pytest.warns(RuntimeWarning, match="unreadable metadata"):
+        assert set(registry.backend_infos()) == {"numpy"}
