@@ -226,7 +226,8 @@ def _whole(X, plan: QuadraturePlan, Y, Z, acc, B) -> None:
             qk.multiply_complex_planes(Xv, fv, row.f, *row.factors(fv.dtype), plan.support.ptr,
                                        plan.support.runs, 0, L,
                                        _fview(Y))
-            fp.execute("ifft", Y.reshape((B,) + s), Y.reshape((B,) + s), d)
+            volumes = Y.reshape((B,) + s)
+            fp.execute("ifft", volumes, volumes, d)
             nk.accumulate_squares(_fview(Y.reshape(B, -1)), row.weight, i == 0, acc)
         else:
             if R is None:

@@ -128,3 +128,26 @@ def test_large_prime_factor():
     """The rule for the JTFS frequency axis and the planner's comparison alike."""
     assert [fftw_plans.large_prime_factor(n) for n in (136, 272, 17, 34 * 3)] == [True] * 4
     assert [fftw_plans.large_prime_factor(n) for n in (128, 120, 30, 13, 1)] == [False] * 5
+
+
+@pytest.mark.parametrize("n", [24, 28])
+def test_two_views_of_one_array_run_in_place(fresh_fftw, monkeypatch, n):
+    """Views made by two reshape calls are one array: the transform runs in place (an
+    out-of-place FFTW_ESTIMATE plan run on them gave wrong values at these sizes)."""
+    monkeypatch.setenv("NUMBASCAT_FFTW_PLANNER", "estimate")
+    fftw_plans.refresh_settings()
+    shape = (1, 1, n, n, n)
+    a, _ = _arrays((shape, np.complex64), (shape, np.complex64), n)
+    want = np.fft.ifftn(a.astype(np.complex128), axes=(-3, -2, -1)) * n ** 3
+    fftw_plans.execute("ifft", a.reshape(shape[1:]), a.reshape(shape[1:]), 3)
+    np.testing.assert_allclose(a, want, rtol=0, atol=2e-6 * np.abs(want).max())
+    assert [key[0] for key in fftw_plans._states] == ["ifft_inplace"]
+
+
+def test_overlapping_or_in_place_real_arrays_are_refused(fresh_fftw):
+    a, _ = _arrays(((2, 16), np.complex64), ((2, 16), np.complex64), 3)
+    with pytest.raises(ValueError, match="overlap"):
+        fftw_plans.execute("fft", a[:, :8], a[:, 8:], 1)
+    r = fftw_plans.empty((2, 16), np.float32, pooled=False)
+    with pytest.raises(ValueError, match="in place"):
+        fftw_plans.execute("rfft", r, r, 1)
