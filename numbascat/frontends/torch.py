@@ -17,6 +17,15 @@ on their current device:
 
 Input policy: float16/bfloat16 are computed in float32; integer and boolean tensors in float64
 (as numpy promotes); complex tensors raise ``TypeError``.
+
+**CPU engine.** On the ``torch`` backend, a CPU call that records no autograd graph (the input
+does not require a gradient, or gradients are off) runs on the ``numba`` engine instead of
+torch's operators, on the tensor's memory (zero copy both ways): the same numbers to float32
+precision, 1.3-2x faster (see the performance guide). Calls that need a gradient, calls traced by
+``torch.compile`` / ``torch.jit`` / ``torch.func``, tensor subclasses, and modules whose filter
+buffers were changed (``.double()``, ``load_state_dict``, in-place edits) run on torch. The
+setting ``NUMBASCAT_TORCH_CPU_ENGINE`` or ``[torch] cpu_engine`` = ``numba`` (default) |
+``torch`` chooses, read when the module is made; the attribute ``cpu_engine`` changes it.
 """
 from __future__ import annotations
 
@@ -109,6 +118,7 @@ class TorchFrontend(nn.Module):
         nn.Module.__init__(self)
         _dimension_base(type(self)).__init__(self, *args, **kwargs)
         self._register_filter_buffers()
+        self.cpu_engine = _cpu_engine_setting()
 
     # ------------------------------------------------------------------ buffers
     def _register_filter_buffers(self):
@@ -121,6 +131,13 @@ class TorchFrontend(nn.Module):
             self._filter_roles[name] = role
             self._buffer_names[name] = buffer_name
         self._buffer_cache: dict = {}
+        self._pristine = self._buffer_states()
+
+    def _buffer_states(self) -> tuple:
+        # Identity and version counter of every filter buffer: equal to the registered ones
+        # while the buffers hold the bank's values as made (the CPU engine reads the bank).
+        return tuple((buf, buf._version) for buf in
+                     (self._filter_buffer(name) for name in self._buffer_names))
 
     def _filter_buffer(self, name: str) -> torch.Tensor:
         return getattr(self, self._buffer_names[name])
@@ -148,6 +165,7 @@ class TorchFrontend(nn.Module):
         for key in _NOT_PICKLED:
             state.pop(key, None)
         state["_prepared"] = {}
+        state["_pristine"] = None  # buffer identities do not survive: checked by value
         return state
 
     def __setstate__(self, state):
@@ -177,6 +195,14 @@ class TorchFrontend(nn.Module):
         shape = tuple(x.shape)
         d = self.signal_ndim
         self._check_input_shape(shape)
+        engine = self._cpu_engine_for(x)
+        if engine is not None:
+            # A twin on the numba backend, sharing this module's filter bank and prepared
+            # stacks (copy.copy would go through __getstate__, which drops them).
+            twin = object.__new__(type(self))
+            twin.__dict__.update(self.__dict__)
+            twin.__dict__["backend"] = engine
+            return map_output_arrays(twin._forward(x.detach().numpy()), _as_tensor)
         if math.prod(shape[:-d]) == 0:
             # Learn the output shapes from one zero signal on the right device, then drop it.
             out = self._scatter(x.new_zeros((1,) + shape[-d:]), shape[:-d])
@@ -188,6 +214,35 @@ class TorchFrontend(nn.Module):
         """``forward(x)`` = :meth:`scattering`."""
         return self.scattering(x)
 
+    def _cpu_engine_for(self, x: torch.Tensor):
+        """The numba backend when this call may run on it (module docstring), else None."""
+        if (self.cpu_engine != "numba" or self.backend.name != "torch"
+                or x.device.type != "cpu" or type(x) not in (torch.Tensor, nn.Parameter)
+                or (x.requires_grad and torch.is_grad_enabled())
+                or torch.compiler.is_compiling() or torch.jit.is_tracing()
+                or torch.jit.is_scripting() or _functorch_wrapped(x)
+                or not self._buffers_pristine()):
+            return None
+        return _numba_engine()
+
+    def _buffers_pristine(self) -> bool:
+        """Whether every filter buffer still holds the bank's values (the numba engine reads
+        the bank, not the buffers)."""
+        if self._pristine is None:  # unpickled or copied: compare the values once
+            sources = self._filter_sources()
+            same = True
+            for name in self._buffer_names:
+                buf, stack = self._filter_buffer(name).detach(), np.asarray(sources[name][0])
+                same = (same and buf.device.type == "cpu" and tuple(buf.shape) == stack.shape
+                        and np.array_equal(buf.numpy(), stack))
+            self._pristine = self._buffer_states() if same else False
+        if self._pristine is False:
+            return False
+        now = self._buffer_states()
+        return len(now) == len(self._pristine) and all(
+            buf is was and version == was_version
+            for (buf, version), (was, was_version) in zip(now, self._pristine, strict=True))
+
     def extra_repr(self) -> str:
         return f"backend={self.backend.name!r}"
 
@@ -198,6 +253,38 @@ def _dimension_base(cls) -> type:
         if (issubclass(klass, ScatteringTransform) and not issubclass(klass, nn.Module)):
             return klass
     raise TypeError(f"{cls.__name__} combines TorchFrontend with no ScatteringTransform base")
+
+
+def _cpu_engine_setting() -> str:
+    from numbascat.config import get_setting
+
+    raw = get_setting("torch", "cpu_engine", env="NUMBASCAT_TORCH_CPU_ENGINE", default="numba")
+    value = str(raw).strip().lower()
+    if value not in ("numba", "torch"):
+        raise ValueError(f"the torch CPU engine (NUMBASCAT_TORCH_CPU_ENGINE or [torch] "
+                         f"cpu_engine) must be 'numba' or 'torch'; got {raw!r}")
+    return value
+
+
+_numba_state: list = []  # [backend or None], filled on first need
+
+
+def _numba_engine():
+    """The numba backend, or None where it cannot load (then torch computes)."""
+    if not _numba_state:
+        from numbascat.registry import BackendNotFoundError, BackendUnavailableError, get_backend
+
+        try:
+            _numba_state.append(get_backend("numba"))
+        except (BackendNotFoundError, BackendUnavailableError):
+            _numba_state.append(None)
+    return _numba_state[0]
+
+
+def _functorch_wrapped(x: torch.Tensor) -> bool:
+    # torch.func transforms (vmap, grad) wrap plain tensors; they must see torch operators.
+    probe = getattr(getattr(torch._C, "_functorch", None), "is_functorch_wrapped_tensor", None)
+    return bool(probe(x)) if probe is not None else False
 
 
 def _as_tensor(a):

@@ -16,6 +16,8 @@ needs_shared = pytest.mark.skipif(
     SHARED is None, reason="../shared (Kymatio reference data) is absent; set NUMBASCAT_SHARED")
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 
+#: Where a call without a gradient runs on the torch backend (CPU): both are checked.
+ENGINES = ["numba", "torch"]
 SMALL = {  # cheap configurations per dimension: (class, kwargs, signal shape)
     1: (Scattering1D, dict(J=3, shape=128, Q=1), (128,)),
     2: (Scattering2D, dict(J=2, shape=(16, 16), L=2), (16, 16)),
@@ -45,10 +47,12 @@ def _small(dim, **extra):
 
 # ---------------------------------------------------------------------------------- parity
 @needs_shared
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_2d_parity_with_kymatio(dtype):
+def test_2d_parity_with_kymatio(dtype, engine):
     ref = _ref(2)
     S = Scattering2D(int(ref["J"]), ref["x"].shape[-2:], pre_pad=bool(ref["pre_pad"]))
+    S.cpu_engine = engine
     out = S(torch.from_numpy(ref["x"]).to(dtype))
     assert isinstance(S, torch.nn.Module) and S.backend.name == "torch"
     assert out.shape == ref["Sx"].shape and out.dtype == dtype
@@ -56,22 +60,26 @@ def test_2d_parity_with_kymatio(dtype):
 
 
 @needs_shared
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_1d_parity_with_kymatio(dtype):
+def test_1d_parity_with_kymatio(dtype, engine):
     ref = _ref(1)
     S = Scattering1D(int(ref["J"]), ref["x"].shape[-1], int(ref["Q"]))
+    S.cpu_engine = engine
     out = S(torch.from_numpy(ref["x"]).to(dtype))
     assert out.shape == ref["Sx"].shape and out.dtype == dtype
     assert _max_rel(out, ref["Sx"]) <= 1e-5
 
 
 @needs_shared
-def test_3d_parity_with_kymatio():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_3d_parity_with_kymatio(engine):
     ref = _ref(3)
     x = torch.from_numpy(ref["x"])
     powers = [float(q) for q in ref["integral_powers"]]
     S = HarmonicScattering3D(int(ref["J"]), tuple(x.shape[1:]), L=int(ref["L"]),
                              integral_powers=powers)
+    S.cpu_engine = engine
     out = S(x)
     n0 = len(powers)
     assert out.shape == (2, 6, 3, 2) and out.dtype == torch.float32
@@ -81,14 +89,17 @@ def test_3d_parity_with_kymatio():
     assert _rel_sum(order0, ref["Sx"][:, :n0]) < 1e-6
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("dim", [1, 2, 3])
-def test_matches_numpy_frontend_on_the_numpy_backend(dim):
+def test_matches_numpy_frontend_on_the_numpy_backend(dim, engine):
     import numbascat.numpy as np_frontend
 
     cls, kwargs, shape = SMALL[dim]
     x = np.random.default_rng(dim).standard_normal((2,) + shape)
     want = getattr(np_frontend, cls.__name__)(**kwargs, backend="numpy")(x)
-    got = cls(**kwargs)(torch.from_numpy(x))
+    S = cls(**kwargs)
+    S.cpu_engine = engine
+    got = S(torch.from_numpy(x))
     assert got.dtype == torch.float64
     assert _max_rel(got, want) <= 1e-10
 
@@ -315,3 +326,90 @@ def test_cuda_2d_parity_and_gradient():
     assert _max_rel(out.detach().cpu(), ref["Sx"]) <= 1e-5
     out.sum().backward()
     assert torch.isfinite(x.grad).all()
+
+
+# ---------------------------------------------------------------------------------- CPU engine
+def _engine_of(S, x):
+    engine = S._cpu_engine_for(x)
+    return "torch" if engine is None else engine.name
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3])
+def test_calls_without_a_gradient_run_on_the_numba_engine(dim):
+    S, shape = _small(dim)
+    x = torch.randn((3,) + shape)
+    assert S.cpu_engine == "numba" and _engine_of(S, x) == "numba"
+    fast = S(x)
+    S.cpu_engine = "torch"
+    slow = S(x)
+    assert fast.dtype == slow.dtype == torch.float32 and fast.shape == slow.shape
+    torch.testing.assert_close(fast, slow, rtol=0, atol=2e-6 * float(slow.abs().max()))
+    with torch.no_grad():  # a tensor that requires a gradient, with gradients off
+        assert _engine_of(Scattering1D(J=3, shape=128, Q=1), torch.randn(128,
+                                                                         requires_grad=True)) \
+            == "numba"
+
+
+def test_calls_that_need_a_gradient_run_on_torch():
+    S, shape = _small(2)
+    x = torch.randn((2,) + shape, requires_grad=True)
+    assert _engine_of(S, x) == "torch"
+    S(x).sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+def test_changed_filter_buffers_run_on_torch():
+    """The numba engine reads the filter bank: once a buffer changes (in place, by
+    load_state_dict or .double()), calls run on torch and see the change."""
+    S, shape = _small(2)
+    x = torch.randn((2,) + shape)
+    before = S(x)
+    name = next(iter(S._buffer_names.values()))
+    with torch.no_grad():
+        getattr(S, name).mul_(2)
+    assert _engine_of(S, x) == "torch"
+    assert not torch.allclose(S(x), before)
+    T, _ = _small(2)
+    T.double()
+    assert _engine_of(T, x) == "torch"
+
+
+def test_copies_check_their_buffers_by_value():
+    S, shape = _small(2)
+    x = torch.randn((2,) + shape)
+    clone = copy.deepcopy(S)
+    assert _engine_of(clone, x) == "numba"
+    torch.testing.assert_close(clone(x), S(x))
+    edited = copy.deepcopy(S)
+    with torch.no_grad():
+        next(edited.buffers()).add_(1)
+    changed = copy.deepcopy(edited)  # its buffers are new tensors holding other values
+    assert _engine_of(changed, x) == "torch"
+
+
+def test_cpu_engine_setting(monkeypatch):
+    monkeypatch.setenv("NUMBASCAT_TORCH_CPU_ENGINE", "torch")
+    S, shape = _small(1)
+    assert S.cpu_engine == "torch" and _engine_of(S, torch.randn(shape)) == "torch"
+    monkeypatch.setenv("NUMBASCAT_TORCH_CPU_ENGINE", "fast")
+    with pytest.raises(ValueError, match="NUMBASCAT_TORCH_CPU_ENGINE.*'numba' or 'torch'"):
+        _small(1)
+
+
+def test_traced_calls_run_on_torch():
+    """Tensors wrapped by torch.func transforms and tensor subclasses never reach numpy."""
+    S, shape = _small(1)
+    seen = []
+
+    def probe(t):
+        seen.append(S._cpu_engine_for(t))
+        return t.sum()
+
+    torch.func.vmap(probe)(torch.randn((2,) + shape))
+    torch.func.grad(probe)(torch.randn(shape))
+    assert len(seen) == 2 and all(e is None for e in seen)
+
+    class Tagged(torch.Tensor):
+        pass
+
+    assert _engine_of(S, torch.randn(shape).as_subclass(Tagged)) == "torch"
