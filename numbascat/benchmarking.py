@@ -3,7 +3,9 @@
 A *workload* (``numbascat/data/workloads.json``, a copy of the project's reference list) names a
 transform, its parameters and a batch for CPU and for GPU runs. An *engine* is what is timed: a
 backend reached through the frontend that fits it (``numpy`` and ``numba`` through the numpy
-frontend, ``torch`` through the torch frontend on CPU tensors, ``torch-cuda`` on CUDA tensors,
+frontend, ``torch`` through the torch frontend on CPU tensors (calls without autograd run on the
+numba engine there), ``torch-ops`` the same on torch's operators (as calls that need a gradient
+run), ``torch-cuda`` on CUDA tensors,
 ``numba_cuda`` on CUDA tensors when torch has CUDA, else on numpy arrays copied in and out,
 ``jax`` and ``tensorflow`` through their own frontends on CPU).
 
@@ -172,6 +174,7 @@ ENGINES: dict[str, Engine] = {e.name: e for e in (
     Engine("numpy", "numpy", "numpy", "cpu"),
     Engine("numba", "numba", "numpy", "cpu"),
     Engine("torch", "torch", "torch", "cpu"),
+    Engine("torch-ops", "torch", "torch", "cpu"),
     Engine("torch-cuda", "torch", "torch", "cuda"),
     Engine("numba_cuda", "numba_cuda", "torch", "cuda"),
     Engine("jax", "jax", "jax", "cpu"),
@@ -231,6 +234,8 @@ def construct(workload: Workload, engine: Engine) -> Any:
         raise BenchmarkUnavailable(f"{workload.transform}: {exc}") from exc
     if frontend == "torch" and device == "cuda":
         transform = transform.to("cuda")
+    if engine.name == "torch-ops":
+        transform.cpu_engine = "torch"  # torch's operators, as calls that need a gradient
     return transform
 
 

@@ -36,7 +36,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--workload", action="extend", nargs="+", metavar="NAME",
                    help="workload names (default: all; see numbascat/data/workloads.json)")
     p.add_argument("--backend", action="extend", nargs="+", metavar="NAME",
-                   help="numpy, numba, torch, torch-cuda, numba_cuda, jax, tensorflow (default: "
+                   help="numpy, numba, torch, torch-ops (torch's operators, as with autograd), "
+                        "torch-cuda, numba_cuda, jax, tensorflow (default: "
                         "those available here for the batch kind)")
     p.add_argument("--repeat", type=int, default=5, metavar="N",
                    help="timed calls per measurement, after one warm-up (default 5)")
