@@ -9,7 +9,8 @@ from pathlib import Path
 WORKLOADS_JSON = Path(__file__).resolve().parents[2] / "numbascat" / "data" / "workloads.json"
 
 #: Engines of numbascat.benchmarking.ENGINES; unavailable ones are skipped at setup.
-ENGINE_NAMES = ["numpy", "numba", "torch", "torch-ops", "torch-cuda", "numba_cuda", "jax", "tensorflow"]
+ENGINE_NAMES = ["numpy", "numba", "torch", "torch-ops", "torch-cuda", "numba_cuda", "jax",
+                "tensorflow"]
 
 
 def _workload_names():
