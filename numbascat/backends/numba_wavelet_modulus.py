@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -143,22 +142,15 @@ def _block_pairs(pairs: int, F: int, fit: int) -> int:
     return fit - fit % F if fit >= F else fit
 
 
-@dataclass(frozen=True)
-class _SharedMirror:
-    """Every column past the half of every signal of one set of half spectra
-    (:func:`mirrored_half` from the first column past the half), made once for several
-    stacks (:meth:`WaveletModulusOps.wavelet_modulus_rfft_stacks`)."""
-
-    source: np.ndarray  # the (B, L, M, N//2+1) spectra it mirrors
-    view: np.ndarray  # float view of (B, L, M, N - N//2 - 1)
-
-
-def _mirror_all(X: np.ndarray, N: int) -> _SharedMirror:
+def _mirror_all(X: np.ndarray, N: int) -> np.ndarray:
+    """Float view of every column past the half of every signal of the half spectra ``X``
+    ``(B, L, M, N//2+1)`` (:func:`mirrored_half` from the first such column), made once for
+    several stacks (:meth:`WaveletModulusOps.wavelet_modulus_rfft_stacks`)."""
     B, L, M = X.shape[:3]
     mirrored = fp.empty((B, L, M, N - N // 2 - 1), X.dtype)
     mv = float_view(mirrored)
     mirrored_half(float_view(X), 0, B, N, np.zeros(L * M, np.int64), mv)
-    return _SharedMirror(X, mv)
+    return mv
 
 
 def _held_signals(B: int, F: int, block: int) -> int:
@@ -204,7 +196,7 @@ class WaveletModulusOps:
                     shared = _mirror_all(X, N)
             yield self._wavelet_modulus_rfft(x_hat, filters, k, d, shared)
 
-    def _wavelet_modulus_rfft(self, x_hat, filters, k, d, shared: _SharedMirror | None):
+    def _wavelet_modulus_rfft(self, x_hat, filters, k, d, shared: np.ndarray | None):
         from numbascat.backends.numba_backend import PreparedStack, _canon, _check_half
 
         if not isinstance(filters, PreparedStack):
@@ -246,7 +238,7 @@ class WaveletModulusOps:
                 mv = float_view(mirrored)
                 w0 = w1 = 0
             else:
-                mv, w0, w1 = shared.view, 0, B
+                mv, w0, w1 = shared, 0, B
             for p0 in range(first_pair, last_pair, block):
                 p1 = min(last_pair, p0 + block)
                 rows = p1 - p0

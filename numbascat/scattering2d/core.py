@@ -136,7 +136,12 @@ def scattering2d(x, backend: Backend, filters, plan: Plan2D,
         U1_hats = backend.wavelet_modulus_rfft_stacks(
             U0_hat, ((filters.get(f"psi_j{j1}_r0", t0, t1), (2 ** j1, 2 ** j1))
                      for j1, t0, t1 in first), d)
-        for (j1, t0, t1), U1_hat in zip(first, U1_hats, strict=True):
+        # Plain iteration, each result deleted before the next is asked for: zip and
+        # enumerate would keep the previous one alive (in their reused result tuple) while
+        # the next is made.
+        first_specs = iter(first)
+        for U1_hat in U1_hats:
+            j1, t0, t1 = next(first_specs)
             n1s = [j1 * L + t for t in range(t0, t1)]
             emit(low(U1_hat, j1), [(n1,) for n1 in n1s])
             if plan.max_order >= 2:
@@ -149,7 +154,9 @@ def scattering2d(x, backend: Backend, filters, plan: Plan2D,
                 U2_hats = backend.wavelet_modulus_rfft_stacks(
                     U1_hat, ((filters.get(f"psi_j{j2}_r{j1}", u0, u1),
                               (2 ** (j2 - j1), 2 ** (j2 - j1))) for j2, u0, u1 in second), d)
-                for (j2, u0, u1), U2_hat in zip(second, U2_hats, strict=True):
+                second_specs = iter(second)
+                for U2_hat in U2_hats:
+                    j2, u0, u1 = next(second_specs)
                     emit(low(U2_hat, j2), [(n1, j2 * L + t2) for n1 in n1s
                                            for t2 in range(u0, u1)])
                     del U2_hat  # before the next one is made, not after
