@@ -21,7 +21,7 @@ Input policy: float16/bfloat16 are computed in float32; integer and boolean tens
 **CPU engine.** On the ``torch`` backend, a CPU call that records no autograd graph (the input
 does not require a gradient, or gradients are off) runs on the ``numba`` engine instead of
 torch's operators, on the tensor's memory (zero copy both ways): the same numbers to float32
-precision, 1.3-2x faster (see the performance guide). Calls that need a gradient, calls traced by
+precision, 1.4-1.8x faster (see the performance guide). Calls that need a gradient, calls traced by
 ``torch.compile`` / ``torch.jit`` / ``torch.func``, tensor subclasses, and modules whose filter
 buffers were changed (``.double()``, ``load_state_dict``, in-place edits) run on torch. The
 setting ``NUMBASCAT_TORCH_CPU_ENGINE`` or ``[torch] cpu_engine`` = ``numba`` (default) |
