@@ -25,7 +25,9 @@ Settings (read once, :func:`refresh_settings` re-reads):
   (:func:`_maybe_measure`). At that point, when an axis length has a prime factor above 13
   (:func:`large_prime_factor`, which FFTW has no fast codelet for), its plan is also timed
   against pocketfft (``scipy.fft``) on the same shape, and the key runs on whichever is faster
-  (:func:`_maybe_compare`). The eager planners plan every new problem in full at first use;
+  (:func:`_maybe_compare`); the estimate is timed first, and a key that pocketfft runs in at
+  most :data:`POCKETFFT_SETTLE_FRACTION` of its time stays there unmeasured (measuring would
+  not change the verdict). The eager planners plan every new problem in full at first use;
   ``numbascat tune`` uses them to write wisdom ahead of time;
 - threads: ``NUMBASCAT_FFT_THREADS`` or ``[fft] threads`` (default: the usable cores, fewer
   while other processes keep cores busy, see :mod:`numbascat.backends.cpu_load`);
@@ -76,6 +78,12 @@ MEASURE_BACKOFF = 4.0
 #: sizes 272 = 2^4 * 17 and 2064 = 2^4 * 3 * 43 of 256^2 and 2048^2 images ran 2.0-2.4x slower
 #: than pocketfft (2 cores, one thread, measured plans).
 POCKETFFT_MARGIN = 0.85
+#: Auto planner: a key whose estimated FFTW plan pocketfft runs in at most this fraction of
+#: its time stays on pocketfft without measuring FFTW. On sizes with prime factors above 13,
+#: measured plans ran 0.83-1.47x as fast as estimated ones (136^2 ... 2064^2, 34^3, 1088; 1
+#: and 2 threads), never the 1.7x that would reverse this verdict; measuring 2064^2 took
+#: 0.5-2.4 s a try, and the planner cost 4.0 s over a 2048^2 image's first four calls.
+POCKETFFT_SETTLE_FRACTION = 0.5
 #: Timed runs per engine when comparing them (the best one counts: the first run of a fresh
 #: plan pays for cold caches).
 COMPARE_RUNS = 2
@@ -268,7 +276,7 @@ class _KeyState:
     """What the auto planner knows of one transform key."""
 
     __slots__ = ("comparable", "compared", "comparing", "engine", "generation", "measured",
-                 "next_try", "seconds", "upgrading", "uses")
+                 "next_try", "pocket_ratio", "seconds", "settled", "upgrading", "uses")
 
     def __init__(self, measured: bool | None, comparable: bool = False):
         self.uses = 0
@@ -287,6 +295,9 @@ class _KeyState:
         self.comparable = comparable  # worth timing against pocketfft (large prime factors)
         self.compared = -1
         self.comparing = False
+        self.pocket_ratio = math.inf  # pocketfft's time over FFTW's, at the last comparison
+        # Settled on pocketfft from the estimate's comparison: FFTW is never measured for it.
+        self.settled = False
 
 
 def _plan(kind, a, b, d, threads, planner, timelimit=None):
@@ -459,12 +470,14 @@ def _maybe_compare(key, state: _KeyState) -> None:
         fftw = best(plan.execute)
         pocket = best(lambda: _pocketfft(kind, a, b, d, threads))
         engine = POCKETFFT if pocket <= POCKETFFT_MARGIN * fftw else FFTW
+        ratio = pocket / fftw if fftw > 0 else math.inf
     except RuntimeError:  # no wisdom after all (another process's file changed): keep FFTW
         engine = None
     finally:
         with _state_lock:
             if engine is not None and state.generation == generation:
                 state.engine = engine
+                state.pocket_ratio = ratio
             state.compared = generation
             state.comparing = False
 
@@ -634,16 +647,23 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int | tuple[int, ...
                 # buffers.
                 plan.update_arrays(own_in, own_out)
                 _return_entry(key, entry)
-    if auto and (not state.measured or
-                 (state.comparable and state.compared != state.generation)):
+    if auto and not state.settled and (
+            not state.measured or (state.comparable and state.compared != state.generation)):
         elapsed = time.perf_counter() - start
         with _state_lock:
             state.uses += 1
             state.seconds += elapsed
             due = state.uses >= 2 and state.seconds >= state.next_try
         if due and rec is None and not _replaying.get():  # never inside an FFT-floor run
-            _maybe_measure(key, state)
-            _maybe_compare(key, state)
+            if state.comparable and not state.measured:
+                # The estimate against pocketfft first: a clear loss settles the key.
+                _maybe_compare(key, state)
+                if (state.engine == POCKETFFT
+                        and state.pocket_ratio <= POCKETFFT_SETTLE_FRACTION):
+                    state.settled = True
+            if not state.settled:
+                _maybe_measure(key, state)
+                _maybe_compare(key, state)
     return out
 
 

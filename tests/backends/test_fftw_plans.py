@@ -61,11 +61,26 @@ def test_pocketfft_round_trip_leaves_the_forward_input_intact(fresh_fftw):
     np.testing.assert_allclose(back / 72, a0, rtol=0, atol=1e-5 * np.abs(a0).max())
 
 
+class _TimedPlan:
+    """An FFTW plan whose runs mark the pinned clock as FFTW's."""
+
+    def __init__(self, plan, engine):
+        self._plan, self._engine = plan, engine
+
+    def execute(self):
+        self._engine["running"] = "fftw"
+        return self._plan.execute()
+
+    def __getattr__(self, name):
+        return getattr(self._plan, name)
+
+
 def _pin_timings(monkeypatch, fftw_s, pocket_s):
-    """Make every timed run take ``fftw_s`` seconds, or ``pocket_s`` once pocketfft has run
-    (the comparison times FFTW first); returns the flag to reset between calls."""
+    """Make every timed run take ``fftw_s`` seconds, or ``pocket_s`` while pocketfft is the
+    engine that ran last; returns the flag to reset between calls."""
     clock = {"t": 0.0}
     pocket = fftw_plans._pocketfft
+    plan = fftw_plans._plan
     engine = {"running": None}
 
     def timed_pocketfft(*args):
@@ -77,6 +92,7 @@ def _pin_timings(monkeypatch, fftw_s, pocket_s):
         return clock["t"]
 
     monkeypatch.setattr(fftw_plans, "_pocketfft", timed_pocketfft)
+    monkeypatch.setattr(fftw_plans, "_plan", lambda *a, **k: _TimedPlan(plan(*a, **k), engine))
     monkeypatch.setattr(fftw_plans.time, "perf_counter", perf_counter)
     return engine
 
@@ -98,6 +114,32 @@ def test_a_reused_key_moves_to_the_faster_engine(fresh_fftw, monkeypatch, pocket
     monkeypatch.setattr(fftw_plans, "_pocketfft", lambda *args: calls.append(args))
     fftw_plans.execute("rfft", a, out, 2)
     assert bool(calls) == (chosen == "pocketfft")
+
+
+@pytest.mark.parametrize("pocket_s,settled,shape", [(0.3, True, (2, 34, 51)),
+                                                    (0.7, False, (2, 51, 34))])
+def test_a_clear_loss_of_the_estimate_settles_the_key_unmeasured(fresh_fftw, monkeypatch,
+                                                                 pocket_s, settled, shape):
+    """pocketfft in at most POCKETFFT_SETTLE_FRACTION of the estimate's time: the key stays on
+    pocketfft and FFTW is never measured for it; a narrower win is measured and compared
+    again, as before. (Shapes of their own: FFTW's wisdom outlives a test.)"""
+    monkeypatch.setenv("NUMBASCAT_FFTW_PLANNER", "auto")
+    fftw_plans.refresh_settings()
+    measured = []
+    real_measure = fftw_plans._measure
+    monkeypatch.setattr(fftw_plans, "_measure",
+                        lambda *args: measured.append(args[0]) or real_measure(*args))
+    a, out = _arrays((shape, np.float32), (shape[:-1] + (shape[-1] // 2 + 1,), np.complex64),
+                     6)
+    want = np.fft.rfft2(a.astype(np.float64))
+    engine = _pin_timings(monkeypatch, 1.0, pocket_s)
+    for _ in range(4):
+        engine["running"] = None
+        fftw_plans.execute("rfft", a, out, 2)
+        np.testing.assert_allclose(out, want, rtol=0, atol=1e-4 * np.abs(want).max())
+    ((key, state),) = fftw_plans._states.items()
+    assert state.engine == "pocketfft" and state.settled is settled
+    assert bool(measured) is not settled
 
 
 def test_explicit_planners_keep_fftw(fresh_fftw, monkeypatch):
