@@ -153,10 +153,12 @@ def _mirror_all(X: np.ndarray, N: int) -> np.ndarray:
     return mv
 
 
-def _held_signals(B: int, F: int, block: int) -> int:
-    """Signals whose mirrored halves one worker holds at a time: those a block of ``block``
-    pairs can touch."""
-    return min(B, -(-block // F) + (block % F != 0 and F % block != 0))
+def _blocking(B: int, F: int, n_low: int, itemsize: int) -> tuple[int, int]:
+    """Pairs per block (:func:`_block_pairs`) for ``B`` signals and ``F`` filters whose
+    products have ``n_low`` values, and the signals whose mirrored halves one worker holds at
+    a time (those a block can touch)."""
+    block = _block_pairs(B * F, F, PAIR_BLOCK_BYTES // (n_low * itemsize))
+    return block, min(B, -(-block // F) + (block % F != 0 and F % block != 0))
 
 
 class WaveletModulusOps:
@@ -187,11 +189,10 @@ class WaveletModulusOps:
                 B, F = X.shape[0], filters.shape[0]
                 n_low = math.prod(n // int(kk) for n, kk in zip(filters.shape[1:], k,
                                                                  strict=True))
-                block = _block_pairs(B * F, F, PAIR_BLOCK_BYTES // (n_low * X.itemsize))
                 # Only where each call would mirror every signal anyway: a window of fewer
                 # signals stays in cache, the whole batch's mirror would not (2d-imagenet,
                 # 12 images of 240^2: 11 % slower shared).
-                if (_held_signals(B, F, block) == B and X.nbytes * (N - N // 2 - 1)
+                if (_blocking(B, F, n_low, X.itemsize)[1] == B and X.nbytes * (N - N // 2 - 1)
                         // (N // 2 + 1) <= SHARED_MIRROR_MAX_BYTES):
                     shared = _mirror_all(X, N)
             yield self._wavelet_modulus_rfft(x_hat, filters, k, d, shared)
@@ -216,8 +217,7 @@ class WaveletModulusOps:
         X = np.ascontiguousarray(x_hat).reshape((B, L, M, N // 2 + 1))
         out = fp.empty((B * F,) + half_low, x_hat.dtype)
         pairs = B * F
-        block = _block_pairs(pairs, F, PAIR_BLOCK_BYTES // (n_low * x_hat.itemsize))
-        held = _held_signals(B, F, block)
+        block, held = _blocking(B, F, n_low, x_hat.itemsize)
         ptr, seg = filters.segments(s_low[-1])
         c_lo = _first_mirrored_columns(filters, s_low[-1], ptr, seg, N)
         fv = filters.kernel_values()

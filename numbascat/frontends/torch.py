@@ -266,19 +266,15 @@ def _cpu_engine_setting() -> str:
     return value
 
 
-_numba_state: list = []  # [backend or None], filled on first need
-
-
 def _numba_engine():
-    """The numba backend, or None where it cannot load (then torch computes)."""
-    if not _numba_state:
-        from numbascat.registry import BackendNotFoundError, BackendUnavailableError, get_backend
+    """The numba backend, or None where it cannot load (then torch computes). The registry
+    keeps the instance, and a failure to load, after the first call."""
+    from numbascat.registry import BackendNotFoundError, BackendUnavailableError, get_backend
 
-        try:
-            _numba_state.append(get_backend("numba"))
-        except (BackendNotFoundError, BackendUnavailableError):
-            _numba_state.append(None)
-    return _numba_state[0]
+    try:
+        return get_backend("numba")
+    except (BackendNotFoundError, BackendUnavailableError):
+        return None
 
 
 def _functorch_wrapped(x: torch.Tensor) -> bool:

@@ -97,18 +97,26 @@ def _pin_timings(monkeypatch, fftw_s, pocket_s):
     return engine
 
 
-@pytest.mark.parametrize("pocket_s,chosen", [(0.5, "pocketfft"), (0.9, "fftw")])
-def test_a_reused_key_moves_to_the_faster_engine(fresh_fftw, monkeypatch, pocket_s, chosen):
+def _reused_rfft(monkeypatch, shape, seed, pocket_s, calls):
+    """``calls`` auto-planned real FFTs of one shape on pinned timings (FFTW 1 s, pocketfft
+    ``pocket_s``), each checked against numpy; returns the key's planner state."""
     monkeypatch.setenv("NUMBASCAT_FFTW_PLANNER", "auto")
     fftw_plans.refresh_settings()
-    a, out = _arrays(((2, 34, 34), np.float32), ((2, 34, 18), np.complex64), 2)
+    a, out = _arrays((shape, np.float32), (shape[:-1] + (shape[-1] // 2 + 1,), np.complex64),
+                     seed)
     want = np.fft.rfft2(a.astype(np.float64))
     engine = _pin_timings(monkeypatch, 1.0, pocket_s)
-    for _ in range(3):
+    for _ in range(calls):
         engine["running"] = None
         fftw_plans.execute("rfft", a, out, 2)
         np.testing.assert_allclose(out, want, rtol=0, atol=1e-4 * np.abs(want).max())
     ((key, state),) = fftw_plans._states.items()
+    return a, out, state
+
+
+@pytest.mark.parametrize("pocket_s,chosen", [(0.5, "pocketfft"), (0.9, "fftw")])
+def test_a_reused_key_moves_to_the_faster_engine(fresh_fftw, monkeypatch, pocket_s, chosen):
+    a, out, state = _reused_rfft(monkeypatch, (2, 34, 34), 2, pocket_s, 3)
     assert state.compared == state.generation and state.engine == chosen
     calls = []
     monkeypatch.setattr(fftw_plans, "_pocketfft", lambda *args: calls.append(args))
@@ -123,21 +131,11 @@ def test_a_clear_loss_of_the_estimate_settles_the_key_unmeasured(fresh_fftw, mon
     """pocketfft in at most POCKETFFT_SETTLE_FRACTION of the estimate's time: the key stays on
     pocketfft and FFTW is never measured for it; a narrower win is measured and compared
     again, as before. (Shapes of their own: FFTW's wisdom outlives a test.)"""
-    monkeypatch.setenv("NUMBASCAT_FFTW_PLANNER", "auto")
-    fftw_plans.refresh_settings()
     measured = []
     real_measure = fftw_plans._measure
     monkeypatch.setattr(fftw_plans, "_measure",
                         lambda *args: measured.append(args[0]) or real_measure(*args))
-    a, out = _arrays((shape, np.float32), (shape[:-1] + (shape[-1] // 2 + 1,), np.complex64),
-                     6)
-    want = np.fft.rfft2(a.astype(np.float64))
-    engine = _pin_timings(monkeypatch, 1.0, pocket_s)
-    for _ in range(4):
-        engine["running"] = None
-        fftw_plans.execute("rfft", a, out, 2)
-        np.testing.assert_allclose(out, want, rtol=0, atol=1e-4 * np.abs(want).max())
-    ((key, state),) = fftw_plans._states.items()
+    _, _, state = _reused_rfft(monkeypatch, shape, 6, pocket_s, 4)
     assert state.engine == "pocketfft" and state.settled is settled
     assert bool(measured) is not settled
 
