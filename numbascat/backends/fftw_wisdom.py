@@ -14,7 +14,8 @@ import struct
 import threading
 import warnings
 
-__all__ = ["load_wisdom", "pyfftw_core", "pyfftw_version", "save_wisdom", "wisdom_path"]
+__all__ = ["OPENMP_SPIN_COUNT", "load_wisdom", "pyfftw_core", "pyfftw_version", "save_wisdom",
+           "wisdom_path"]
 
 _WISDOM_MAGIC = b"NUMBASCAT-FFTW-WISDOM-1\n"
 _wisdom_loaded = False
@@ -22,6 +23,35 @@ _wisdom_loaded = False
 
 _core_lock = threading.Lock()
 _core_module = None
+
+#: How long (busy-wait iterations) the idle workers of pyFFTW's own OpenMP runtime (the libgomp
+#: its Linux wheels bundle, which runs FFTW's threads) spin before they sleep, unless the user
+#: set ``GOMP_SPINCOUNT`` or ``OMP_WAIT_POLICY``. libgomp's default, 300000, keeps them spinning
+#: for milliseconds after each threaded transform, on the cores that the backend's own parallel
+#: parts (and other processes) need next; 10000 is a fraction of a millisecond, which still
+#: bridges the short gaps between consecutive transforms. Measured on 2 cores, fresh processes:
+#: the 3D quadrature of one 128^3 volume on both cores (5 rows) 43 -> 34 ms; HarmonicScattering3D
+#: 128^3 one subtree at a time 372-556 -> 318-332 ms; 64^3 batch 1 1.12x faster; Scattering1D
+#: 2^18 the same wall time on 13 % less CPU; Scattering2D 2048^2 within noise (medians 2.37 ->
+#: 2.46 s on 13 % less CPU, where sleeping at once, OMP_WAIT_POLICY=PASSIVE, took 2.58 s).
+OPENMP_SPIN_COUNT = "10000"
+_OPENMP_USER_SETTINGS = ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")
+
+
+def _load_core(importlib):
+    """Import ``pyfftw.pyfftw`` with :data:`OPENMP_SPIN_COUNT` in the environment.
+
+    libgomp reads its settings once, when it is loaded (here, as a dependency of FFTW's
+    threads library). The variable is set only for that load, so the OpenMP runtimes of other
+    libraries loaded later (torch, scikit-learn) keep their own defaults.
+    """
+    if any(name in os.environ for name in _OPENMP_USER_SETTINGS):
+        return importlib.import_module("pyfftw.pyfftw")
+    os.environ["GOMP_SPINCOUNT"] = OPENMP_SPIN_COUNT
+    try:
+        return importlib.import_module("pyfftw.pyfftw")
+    finally:
+        os.environ.pop("GOMP_SPINCOUNT", None)
 
 
 def pyfftw_core():
@@ -55,7 +85,7 @@ def pyfftw_core():
             bare.__spec__ = spec
             sys.modules["pyfftw"] = bare
             try:
-                core = importlib.import_module("pyfftw.pyfftw")
+                core = _load_core(importlib)
             finally:
                 # Only the bare parent goes; "pyfftw.pyfftw" stays for the real package to reuse.
                 if sys.modules.get("pyfftw") is bare:
