@@ -59,8 +59,10 @@ class Scattering1DBase(MainSemantics, ScatteringTransform):
 
     signal_ndim = 1
     # The numpy reference stays 2.4-2.9x faster than Kymatio 0.3 up to 2^15 samples (batch
-    # 1; numba is 5-9x): there the first call skips numba's 0.5-1 s warm-up for 50 ms.
-    standin_max_values = 1 << 15
+    # 1; numba is 5-9x), and up to 2^18 values it takes less than loading numba (0.5-0.6 s):
+    # 2^10 x 256, 2^12 x 64, 2^15 x 8 took 190-300 ms on a busy 2-core machine, against
+    # Kymatio's 350 ms at 2^10 x 256 and numba's first call of 590 ms there.
+    standin_max_values = 1 << 18
 
     def __init__(self, J, shape, Q=1, T=None, max_order=2, average=None, oversampling=0,
                  out_type="array", backend=None, *, stride=None, compat="0.3"):

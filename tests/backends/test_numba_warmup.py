@@ -64,7 +64,7 @@ print(json.dumps({'before': before, 'after': 'numba' in sys.modules,
 
 def test_a_large_call_loads_numba_at_once_and_ends_the_warm_up():
     got = _run(PRELUDE + """
-big = rng.standard_normal((256, 256)).astype(np.float32)  # 65536 values: above 1D's 2^15
+big = rng.standard_normal((1025, 256)).astype(np.float32)  # above 1D's 2^18 values
 S(big)
 loaded = lazy_jit.kernels_loaded()
 print(json.dumps({'loaded': loaded, 'small': err(S(small)),
@@ -122,9 +122,9 @@ print(json.dumps({'floor': floor, 'loaded': lazy_jit.kernels_loaded(), 'inside':
 
 
 def test_the_transform_sets_how_large_a_call_the_stand_in_takes():
-    # 1D: up to 2^15 values on the reference; 2D keeps the backend's 2^13.
+    # 1D: up to 2^18 values on the reference; 2D keeps the backend's 2^13.
     got = _run(PRELUDE + """
-mid = rng.standard_normal((128, 256)).astype(np.float32)  # 32768 values
+mid = rng.standard_normal((1024, 256)).astype(np.float32)  # 2^18 values
 R_mid = R(mid)
 one_d = S(mid)
 after_1d = lazy_jit.kernels_loaded()
@@ -137,4 +137,4 @@ print(json.dumps({'after_1d': after_1d, 'after_2d': lazy_jit.kernels_loaded(),
 """)
     assert got["after_1d"] is False and got["err"] == 0.0
     assert got["after_2d"] is True
-    assert got["limits"] == [1 << 15, None]
+    assert got["limits"] == [1 << 18, None]
