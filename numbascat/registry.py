@@ -21,6 +21,7 @@ import threading
 import warnings
 from dataclasses import dataclass
 
+from numbascat import entry_point_scan
 from numbascat.backend_api import Backend, BackendInfo
 
 __all__ = [
@@ -91,13 +92,18 @@ def _load_info(ep) -> BackendInfo | None:
     return info
 
 
+def _installed_entry_points():
+    """Entry points of both groups (a seam the tests replace)."""
+    return entry_point_scan.entry_points((BACKENDS_GROUP, INFO_GROUP))
+
+
 @functools.lru_cache(maxsize=1)
 def _scan() -> tuple[dict[str, list], dict[tuple[str, int], object]]:
     """One scan of the installed distributions' entry points (the first transform of a
     process pays for it): backend entry points by name, and info entry points by name and
     distribution. Entry points of one scan share their distribution object, so a backend's
     info entry point is paired by identity."""
-    everything = importlib.metadata.entry_points()
+    everything = _installed_entry_points()
     class_eps: dict[str, list] = {}
     for ep in everything.select(group=BACKENDS_GROUP):
         class_eps.setdefault(ep.name, []).append(ep)

@@ -102,7 +102,7 @@ def test_missing_requirement_names_the_extra(monkeypatch):
     eps = [EntryPoint("ghost", "numbascat_testplugin.backend:TestPlugBackend",
                       registry.BACKENDS_GROUP)]
     infos = [EntryPoint("ghost", "numbascat_testplugin:GHOST_INFO", registry.INFO_GROUP)]
-    monkeypatch.setattr(registry.importlib.metadata, "entry_points", _fake_entry_points(eps, infos))
+    monkeypatch.setattr(registry, "_installed_entry_points", _fake_entry_points(eps, infos))
     registry.refresh_backends()
     with pytest.raises(BackendUnavailableError, match=r"numbascat\[ghost\]"):
         registry.get_backend("ghost")
@@ -111,11 +111,7 @@ def test_missing_requirement_names_the_extra(monkeypatch):
 
 
 def _fake_entry_points(backends, infos):
-    def entry_points(group=None):
-        if group is None:  # every group, as importlib.metadata returns them
-            return EntryPoints(list(backends) + list(infos))
-        return backends if group == registry.BACKENDS_GROUP else infos
-    return entry_points
+    return lambda: EntryPoints(list(backends) + list(infos))
 
 
 def test_duplicate_name_warns_and_keeps_the_builtin(monkeypatch):
@@ -124,7 +120,7 @@ def test_duplicate_name_warns_and_keeps_the_builtin(monkeypatch):
            EntryPoint("numpy", "numbascat.backends.numpy_backend:NumpyBackend",
                       registry.BACKENDS_GROUP)]
     infos = [EntryPoint("numpy", "numbascat.backends.info:NUMPY", registry.INFO_GROUP)]
-    monkeypatch.setattr(registry.importlib.metadata, "entry_points", _fake_entry_points(eps, infos))
+    monkeypatch.setattr(registry, "_installed_entry_points", _fake_entry_points(eps, infos))
     registry.refresh_backends()
     with pytest.warns(RuntimeWarning, match="registered more than once"):
         assert isinstance(registry.get_backend("numpy"), Backend)
@@ -134,7 +130,7 @@ def test_plugin_that_is_not_a_backend_is_isolated(monkeypatch):
     eps = [EntryPoint("odd", "numbascat.backends.info:NUMPY", registry.BACKENDS_GROUP),
            EntryPoint("numpy", "numbascat.backends.numpy_backend:NumpyBackend",
                       registry.BACKENDS_GROUP)]
-    monkeypatch.setattr(registry.importlib.metadata, "entry_points", _fake_entry_points(eps, []))
+    monkeypatch.setattr(registry, "_installed_entry_points", _fake_entry_points(eps, []))
     registry.refresh_backends()
     with pytest.warns(RuntimeWarning, match="not a numbascat.backend_api.Backend"):
         with pytest.raises(BackendUnavailableError):
@@ -146,7 +142,7 @@ def test_unreadable_metadata_is_isolated(monkeypatch):
     eps = [EntryPoint("bad", "numbascat.backends.numpy_backend:NumpyBackend",
                       registry.BACKENDS_GROUP)]
     infos = [EntryPoint("bad", "no_such_module_xyz:INFO", registry.INFO_GROUP)]
-    monkeypatch.setattr(registry.importlib.metadata, "entry_points", _fake_entry_points(eps, infos))
+    monkeypatch.setattr(registry, "_installed_entry_points", _fake_entry_points(eps, infos))
     registry.refresh_backends()
     with pytest.warns(RuntimeWarning, match="unreadable metadata"):
         assert registry.backend_infos() == {}
@@ -161,7 +157,7 @@ def test_getting_a_backend_reads_only_its_own_metadata(monkeypatch):
                       registry.BACKENDS_GROUP)]
     infos = [EntryPoint("numpy", "numbascat.backends.info:NUMPY", registry.INFO_GROUP),
              EntryPoint("bad", "no_such_module_xyz:INFO", registry.INFO_GROUP)]
-    monkeypatch.setattr(registry.importlib.metadata, "entry_points", _fake_entry_points(eps, infos))
+    monkeypatch.setattr(registry, "_installed_entry_points", _fake_entry_points(eps, infos))
     registry.refresh_backends()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
