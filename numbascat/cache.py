@@ -1,6 +1,6 @@
 """Filter-bank and FFT-wisdom cache: in memory per parameter set, and on disk.
 
-Disk files live in ``$NUMBASCAT_CACHE`` or the user cache directory (platformdirs; on Linux
+Disk files live in ``$NUMBASCAT_CACHE`` or the user cache directory (on Linux
 ``~/.cache/numbascat``). Every write goes to a temporary file in the same directory followed by an
 atomic rename, so concurrent writers never leave a half-written file. A corrupt, truncated,
 foreign or stale file is detected, reported with one warning and rebuilt. A missing, read-only or
@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+from numbascat import user_dirs
 
 __all__ = ["atomic_write_bytes", "cache_dir", "cached_arrays", "clear_memory_cache"]
 
@@ -49,9 +51,7 @@ def cache_dir() -> Path | None:
         return None
     if value:
         return Path(value).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("numbascat", appauthor=False))
+    return user_dirs.user_cache_dir("numbascat")
 
 
 def _warn_once(key: str, message: str) -> None:

@@ -25,6 +25,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from numbascat import user_dirs
 from numbascat.backend_api import Backend
 from numbascat.registry import (
     BackendNotFoundError,
@@ -90,9 +91,7 @@ def use_backend(backend: str | Backend):
 
 # ---------------------------------------------------------------------------------- files
 def _config_home() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("numbascat", appauthor=False))
+    return user_dirs.user_config_dir("numbascat")
 
 
 def config_path() -> Path:
@@ -106,9 +105,7 @@ def config_path() -> Path:
 
 def kymatio_config_path() -> Path:
     """Kymatio 0.1's configuration file, read as a fallback."""
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("kymatio", appauthor=False)) / "kymatio.cfg"
+    return user_dirs.user_config_dir("kymatio") / "kymatio.cfg"
 
 
 def _parse(path: Path) -> configparser.ConfigParser:
