@@ -22,12 +22,13 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from numbascat.backend_api import Backend, ConjugateSymmetricStack, FilterRole, LazyFilterStack
 from numbascat.backends import fftw_plans as fp
-from numbascat.backends import lazy_jit, quadrature, workspace
+from numbascat.backends import lazy_jit, workspace
 from numbascat.backends import lowpass_kernels as lk
 from numbascat.backends import numba_kernels as nk
 from numbascat.backends.info import NUMBA
@@ -42,6 +43,9 @@ from numbascat.backends.support import (
     support_runs,
 )
 from numbascat.symmetry import conjugate_pairs, stored_pairs
+
+if TYPE_CHECKING:  # imported where used: only 3D transforms need it (2 ms of construction)
+    from numbascat.backends import quadrature
 
 __all__ = ["NumbaBackend", "PreparedStack", "threadsafe_parallel"]
 
@@ -273,6 +277,8 @@ class PreparedStack:
         (:mod:`numbascat.backends.quadrature`; cached)."""
         if self._qplan is None:
             kept, weights = self.quadrature_rows()
+            from numbascat.backends import quadrature
+
             self._qplan = quadrature.make_plan(kept.canonical(), kept.support, weights, self.d)
         return self._qplan
 
@@ -438,6 +444,8 @@ class HalfStack(PreparedStack):
         if self._qplan is None:
             _, weights = self.quadrature_rows()
             split = [m is False for m in self.mirrored]
+            from numbascat.backends import quadrature
+
             self._qplan = quadrature.make_plan(self.canonical(), self.support, weights, self.d,
                                                split)
         return self._qplan
@@ -795,6 +803,8 @@ class NumbaBackend(WaveletModulusOps, FrequencyAxisOps, NumpyArrays, Backend):
     def wavelet_quadrature(self, x_hat, filters, d, powers, keep_modulus=True):
         if not isinstance(filters, PreparedStack) or not np.iscomplexobj(filters.data):
             return super().wavelet_quadrature(x_hat, filters, d, powers, keep_modulus)
+        from numbascat.backends import quadrature
+
         return quadrature.wavelet_quadrature(x_hat, filters.quadrature_plan(), powers,
                                                   keep_modulus)
 
