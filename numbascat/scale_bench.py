@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -126,7 +127,9 @@ def run_point(engine: ScaleEngine, point: Point, *, timeout_s: float = 600.0,
 
     Row keys (seconds, bytes; ``None`` where the phase did not finish): ``import_s``,
     ``construct_s``, ``first_forward_s``, ``first_s`` (construction + first forward: what a
-    user waits for after the import line), ``steady_s`` (median of calls after a warm-up),
+    user waits for after the import line), ``steady_s`` (median of calls after a warm-up:
+    for the numba backend, after its stand-in calls, ``standin_times_s``, the last of which
+    loaded numba),
     ``startup_s`` (import + first_s: a short script's cost), ``steady_calls``,
     ``rss_after_imports``, ``peak_rss``, ``wall_s``, ``note``.
     """
@@ -177,6 +180,7 @@ def run_point(engine: ScaleEngine, point: Point, *, timeout_s: float = 600.0,
            "first_forward_s": data.get("first_s"), "steady_s": data.get("steady_s"),
            "steady_calls": len(data.get("steady_times_s") or []) or None,
            "steady_times_s": data.get("steady_times_s"),
+           "standin_times_s": data.get("standin_times_s") or [],
            "rss_after_imports": data.get("rss_after_imports"),
            # The child's own high-water mark, or what polling saw when it was killed; never
            # wait4's ru_maxrss, which includes this parent's peak (inherited across exec).
@@ -197,6 +201,10 @@ def run_point(engine: ScaleEngine, point: Point, *, timeout_s: float = 600.0,
         row["note"] = data.get("error") or why or f"exit status {proc.returncode}"
     else:
         row["status"] = "ok"
+        standin = row["standin_times_s"]
+        if len(standin) > 1:  # the last of them loaded numba
+            row["note"] = (f"{len(standin) - 1} calls on the numpy stand-in first, median "
+                           f"{statistics.median(standin[:-1]) * 1e3:.3g} ms")
     return row
 
 
@@ -205,7 +213,8 @@ def _skipped(engine: ScaleEngine, point: Point, why: str) -> dict:
             "steady_calls",
             "steady_times_s", "rss_after_imports", "peak_rss", "wall_s", "last_phase")
     return {**point.to_dict(), "engine": engine.name, "library": engine.library,
-            **dict.fromkeys(keys), "versions": {}, "status": "skipped", "note": why}
+            **dict.fromkeys(keys), "standin_times_s": [], "versions": {}, "status": "skipped",
+            "note": why}
 
 
 def run_sweep(points: list[Point], engines: list[ScaleEngine], progress=None, on_row=None,

@@ -165,3 +165,21 @@ def test_array_frontends_run_in_the_child(backend):
     row = sb.run_point(sb.numbascat_engine(backend), TINY[1], **FAST)
     assert row["status"] == "ok", row["note"]
     assert row["versions"][backend] and row["steady_s"] > 0
+
+
+def test_numba_stand_in_calls_come_before_the_steady_calls(monkeypatch, tmp_path):
+    """A small numba point's first calls run on the numpy stand-in; the steady calls start
+    once numba has loaded, and the note counts the stand-in calls."""
+    monkeypatch.delenv("NUMBASCAT_NUMBA_WARMUP", raising=False)
+    row = sb.run_point(sb.numbascat_engine("numba"), TINY[2], **FAST)
+    assert row["status"] == "ok", row["note"]
+    standin = row["standin_times_s"]
+    # 0.5 s of stand-in calls, then the one that loads numba
+    assert len(standin) >= 2 and sum(standin[:-1]) >= 0.5
+    assert f"{len(standin) - 1} calls on the numpy stand-in first" in row["note"]
+    assert 2 <= row["steady_calls"] <= 4
+
+
+def test_standin_calls_are_none_for_other_backends():
+    runner = _runner()
+    assert runner.standin_calls(lambda: None, {"library": "kymatio"}) == []

@@ -4,7 +4,9 @@ and :mod:`numbascat.scale_bench` for how each is measured) as a table, JSON and 
 Columns: ``import`` (the user's import line), ``construct``, ``1st fwd`` (the first forward
 call), ``first`` (construct + first forward, in a fresh process with an empty numbascat cache),
 ``+import`` (first with the imports: what a short script waits for), ``steady`` (median of
-later calls, after one warm-up, within ``--steady-seconds``), ``RSS imp`` (resident memory
+later calls, after one warm-up, within ``--steady-seconds``; for the numba backend after its
+warm-up too: the calls it runs on the numpy stand-in, counted in the note, and the one that
+loads numba), ``RSS imp`` (resident memory
 after the imports) and ``peak RSS`` (``ru_maxrss`` of the process). With
 ``--vs-kymatio``, numbascat rows also show ``first/K`` (our first call over Kymatio numpy's;
 target <= 1.5), ``K/steady`` (Kymatio's fastest frontend's steady time over ours; target >= 2)
@@ -224,8 +226,9 @@ def run_scale(args) -> int:
         plot_scale(rows, args.plot)
     if args.json != "-":
         print(f"numbascat {__version__} bench --scale: one fresh process per point and engine, "
-              f"empty numbascat cache, warm numba JIT cache on disk; steady = median after a "
-              f"warm-up within {args.steady_seconds:g} s; limits {args.max_seconds:g} s and "
+              f"empty numbascat cache, numba JIT cache on disk as found; steady = median after "
+              f"a warm-up (and numba's stand-in calls) within {args.steady_seconds:g} s; "
+              f"limits {args.max_seconds:g} s and "
               f"{memory_limit / 1e9:.1f} GB per point; {os.cpu_count()} CPUs. Timings vary "
               f"with machine load.")
         print(render_scale(rows))

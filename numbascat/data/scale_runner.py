@@ -16,8 +16,10 @@ RLIMIT_DATA, a backstop that turns a runaway allocation into a ``MemoryError`` h
 
 Result keys (seconds, bytes): ``import_s`` (the user's import line: the frontend module, and
 torch / jax / tensorflow for those frontends), ``rss_after_imports``, ``construct_s``,
-``first_s`` (the first forward call), ``steady_times_s`` (calls after the first: the first of
-them is a warm-up and is not in the median), ``steady_s``, ``peak_rss`` (VmHWM), ``phase``
+``first_s`` (the first forward call), ``standin_times_s`` (the calls after it that a numba
+transform ran on its numpy stand-in, up to the one that loaded numba: see
+:func:`standin_calls`), ``steady_times_s`` (the calls after those: the first of them is a
+warm-up and is not in the median), ``steady_s``, ``peak_rss`` (VmHWM), ``phase``
 (the last phase finished: imports, construct, first, steady, done) and ``error`` on failure.
 """
 import json
@@ -140,6 +142,20 @@ def steady_calls(call, budget_s, min_calls=3, max_calls=20):
             return times
 
 
+def standin_calls(call, job, cap_s=10.0):
+    """Times of the calls a numba-backed transform runs on its numpy stand-in after the first
+    call, up to and including the call that loads numba (the backend's warm-up: at most 0.5 s
+    of stand-in calls, then the load), so that the steady calls measure the steady state.
+    Empty where the first call already loaded numba or the backend is another."""
+    lazy_jit = sys.modules.get("numbascat.backends.lazy_jit")
+    if job["library"] != "numbascat" or lazy_jit is None:
+        return []
+    times, start = [], time.perf_counter()
+    while not lazy_jit.kernels_loaded() and time.perf_counter() - start < cap_s:
+        times.append(_timed(call))
+    return times
+
+
 def run_point(job):
     result = _Result(job["result_file"])
     _protect_the_machine(job.get("data_limit_bytes"))
@@ -163,6 +179,7 @@ def run_point(job):
         result.update(phase="construct", construct_s=time.perf_counter() - start)
         call = _caller(job, transform, x)
         result.update(phase="first", first_s=_timed(call))
+        result.update(standin_times_s=standin_calls(call, job))
         times = steady_calls(call, float(job.get("steady_seconds", 10.0)),
                              int(job.get("min_calls", 3)), int(job.get("max_calls", 20)))
         result.update(phase="steady", steady_times_s=times,

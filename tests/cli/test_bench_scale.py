@@ -31,7 +31,7 @@ def test_tiny_sweep_table_and_json(capsys, tmp_path):
                  "--json", str(out_json)])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "empty numbascat cache, warm numba JIT cache on disk" in out
+    assert "empty numbascat cache, numba JIT cache on disk as found" in out
     header, rows = _table(out)
     assert header[:6] == ["point", "batch", "engine", "status", "import", "construct"]
     assert "first/K" not in header  # no Kymatio asked for
