@@ -122,7 +122,7 @@ print(json.dumps({'floor': floor, 'loaded': lazy_jit.kernels_loaded(), 'inside':
 
 
 def test_the_transform_sets_how_large_a_call_the_stand_in_takes():
-    # 1D: up to 2^18 values on the reference; 2D keeps the backend's 2^13.
+    # 1D: up to 2^18 values on the reference, 3D up to 2^15; 2D keeps the backend's 2^13.
     got = _run(PRELUDE + """
 mid = rng.standard_normal((1024, 256)).astype(np.float32)  # 2^18 values
 R_mid = R(mid)
@@ -133,8 +133,9 @@ S2(rng.standard_normal((1, 128, 128)).astype(np.float32))
 print(json.dumps({'after_1d': after_1d, 'after_2d': lazy_jit.kernels_loaded(),
                   'err': float(np.abs(one_d - R_mid).max()),
                   'limits': [nn.Scattering1D.standin_max_values,
-                             nn.Scattering2D.standin_max_values]}))
+                             nn.Scattering2D.standin_max_values,
+                             nn.HarmonicScattering3D.standin_max_values]}))
 """)
     assert got["after_1d"] is False and got["err"] == 0.0
     assert got["after_2d"] is True
-    assert got["limits"] == [1 << 18, None]
+    assert got["limits"] == [1 << 18, None, 1 << 15]
