@@ -139,3 +139,18 @@ print(json.dumps({'after_1d': after_1d, 'after_2d': lazy_jit.kernels_loaded(),
     assert got["after_1d"] is False and got["err"] == 0.0
     assert got["after_2d"] is True
     assert got["limits"] == [1 << 18, None, 1 << 15]
+
+
+def test_a_32_cubed_volume_runs_on_the_reference_and_a_larger_one_loads_numba():
+    got = _run(PRELUDE + """
+kw = dict(J=1, L=1, integral_powers=[1.0])
+v = rng.standard_normal((1, 32, 32, 32)).astype(np.float32)  # 2^15 values: the 3D limit
+S3 = nn.HarmonicScattering3D(shape=(32, 32, 32), backend="numba", **kw)
+R3 = nn.HarmonicScattering3D(shape=(32, 32, 32), backend="numpy", **kw)
+same = float(np.abs(S3(v) - R3(v)).max())
+at_limit = lazy_jit.kernels_loaded()
+w = rng.standard_normal((2, 32, 32, 32)).astype(np.float32)  # above it
+nn.HarmonicScattering3D(shape=(32, 32, 32), backend="numba", **kw)(w)
+print(json.dumps({'same': same, 'at_limit': at_limit, 'above': lazy_jit.kernels_loaded()}))
+""")
+    assert got == {"same": 0.0, "at_limit": False, "above": True}
