@@ -6,9 +6,13 @@ d, threads)`` key. A call takes a plan out of its key's pool for the time of one
 the caller's arrays (``FFTW.update_arrays``), so concurrent calls never share a plan's arrays; a
 second plan for the same key is only made when two threads need it at once. A pooled plan keeps
 buffers of its own, so the pools are bounded (:func:`plan_cache_bytes`): transforms larger than
-an eighth of that bound, and new shapes once the pools are full, are never pooled: they are
-planned on the caller's arrays for each call, from wisdom or by estimate, which costs well
-under a millisecond against the transform's milliseconds.
+an eighth of that bound, and new shapes once the pools are full, are never pooled. A larger
+transform is planned on the caller's arrays (from wisdom or by estimate) and the plan is kept
+*detached*: between calls it points at placeholder arrays that own no memory, so it holds only
+FFTW's trigonometric tables, which are bounded too (:data:`TABLES_PER_CACHE_BYTE` times the
+plan cache). Re-planning each call would cost those tables every time: FFTW frees them with the
+last plan that uses them, and recomputing them took 20-60 ms of a 2^21-2^23-point real
+transform's 50-140 ms (2 cores).
 
 Kinds: ``'rfft'`` (real -> half spectrum), ``'irfft'`` (half spectrum -> real, destroys its
 input), ``'fft'`` and ``'ifft'`` (complex -> complex). Every transform runs over the trailing
@@ -91,6 +95,9 @@ COMPARE_RUNS = 2
 SMALL_BYTES = 1 << 16
 #: Transforms whose buffers exceed this fraction of the plan cache are never pooled.
 POOL_ENTRY_FRACTION = 8
+#: Detached plans (larger transforms) may hold trigonometric tables of up to this many times
+#: the plan cache's bound (256 MiB by default; a 2^23-point real transform's plan held 31 MiB).
+TABLES_PER_CACHE_BYTE = 8
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,9 @@ _planner_lock = threading.RLock()  # every call into FFTW's planner or wisdom
 _settings: FFTSettings | None = None
 _pools: dict[tuple, list] = {}
 _pooled_bytes = 0  # buffers of every live pooled plan, idle or running
+# Detached plans per key (see the module docstring), and the table bytes of every live one.
+_detached: dict[tuple, list] = {}
+_detached_bytes = 0
 _states: dict[tuple, object] = {}
 _recorder: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "numbascat_fft_recorder", default=None)
@@ -154,6 +164,12 @@ def _read_settings() -> FFTSettings:
 def plan_cache_bytes() -> int:
     """Bound on the bytes of buffers held by pooled plans (``NUMBASCAT_FFTW_PLAN_CACHE_MB``)."""
     return int(settings().plan_cache_mb * 2 ** 20)
+
+
+def plan_tables_bytes() -> int:
+    """Bound on the estimated trigonometric tables held by detached plans (transforms too
+    large to pool): :data:`TABLES_PER_CACHE_BYTE` times :func:`plan_cache_bytes`."""
+    return TABLES_PER_CACHE_BYTE * plan_cache_bytes()
 
 
 def free_threads() -> int:
@@ -530,11 +546,49 @@ def _pocketfft(kind: str, inp: np.ndarray, out: np.ndarray, d, threads: int) -> 
 
 
 def _drop_pool(key) -> None:
-    """Forget the pooled plans of ``key`` (caller holds the state lock)."""
-    global _pooled_bytes
+    """Forget the pooled and detached plans of ``key`` (caller holds the state lock)."""
+    global _pooled_bytes, _detached_bytes
     entries = _pools.pop(key, None)
     if entries:
         _pooled_bytes -= sum(_entry_bytes(e) for e in entries)
+    entries = _detached.pop(key, None)
+    if entries:
+        _detached_bytes -= sum(e[4] for e in entries)
+
+
+def _table_bytes(kind: str, inp: np.ndarray, out: np.ndarray, d) -> int:
+    """Estimated bytes of the trigonometric tables an FFTW plan of this problem keeps: a
+    complex value of the transform's precision per complex point along each transformed axis
+    (a 2^23-point real transform: 32 MiB estimated, 31 MiB measured)."""
+    complex_side = out if kind.startswith("rfft") else inp
+    axes = range(-d, 0) if isinstance(d, int) else d
+    return sum(complex_side.shape[a] for a in axes) * complex_side.dtype.itemsize
+
+
+@functools.cache
+def _placeholder_base() -> np.ndarray:
+    return empty((4096,), np.uint8, pooled=False)
+
+
+def _placeholder(like: np.ndarray) -> np.ndarray:
+    """An array with the shape, strides, dtype and alignment of ``like`` that owns no memory:
+    a detached plan points at it between calls (it is never executed on it)."""
+    base = _placeholder_base()[:like.dtype.itemsize].view(like.dtype)
+    return np.lib.stride_tricks.as_strided(base, shape=like.shape, strides=like.strides)
+
+
+def _detach(key, plan, inp, out, generation: int, tables: int) -> None:
+    """Keep a plan made on the caller's arrays for the next call of ``key``, pointed at
+    placeholders so that it no longer references the caller's arrays."""
+    global _detached_bytes
+    stand_in = _placeholder(inp)
+    plan.update_arrays(stand_in, stand_in if inp is out else _placeholder(out))
+    with _state_lock:
+        state = _states.get(key)
+        if state is not None and generation != state.generation:
+            _detached_bytes -= tables  # superseded by a measured plan meanwhile
+            return
+        _detached.setdefault(key, []).append((plan, stand_in, None, generation, tables))
 
 
 def _entry_bytes(entry) -> int:
@@ -574,7 +628,7 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int | tuple[int, ...
     views of one array count as the same array); other overlaps raise ``ValueError``.
     Returns ``out``.
     """
-    global _pooled_bytes
+    global _pooled_bytes, _detached_bytes
     if inp is not out and np.may_share_memory(inp, out):
         if _same_view(inp, out):
             # Two views of one array (two reshape calls): an in-place transform. An
@@ -605,20 +659,29 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int | tuple[int, ...
                 measured=None if auto else True,
                 comparable=auto and any(large_prime_factor(real_side.shape[a]) for a in axes))
         engine = state.engine  # read once: a comparison may switch it meanwhile
-        entry, pooled, nbytes = None, False, 0
+        entry, detached, pooled, nbytes, tables = None, None, False, 0, 0
         if engine == FFTW:
-            pool = _pools.get(key)
-            entry = pool.pop() if pool else None
             generation = state.generation
             nbytes = inp.nbytes + (0 if inp is out else out.nbytes)
-            # A new pooled plan only while the pools stay within their bound: when they are
-            # full, further shapes are planned on the caller's arrays for each call instead
-            # (evicting would make a pass that needs more than the bound re-plan every shape
-            # every call).
-            pooled = (entry is None and nbytes <= plan_cache_bytes() // POOL_ENTRY_FRACTION
-                      and _pooled_bytes + nbytes <= plan_cache_bytes())
-            if pooled:
-                _pooled_bytes += nbytes  # reserved now, so that racing threads respect the bound
+            if nbytes <= plan_cache_bytes() // POOL_ENTRY_FRACTION:
+                pool = _pools.get(key)
+                entry = pool.pop() if pool else None
+                # A new pooled plan only while the pools stay within their bound: when they
+                # are full, further shapes are planned on the caller's arrays for each call
+                # instead (evicting would make a pass that needs more than the bound re-plan
+                # every shape every call).
+                pooled = entry is None and _pooled_bytes + nbytes <= plan_cache_bytes()
+                if pooled:
+                    _pooled_bytes += nbytes  # reserved now: racing threads respect the bound
+            elif inp.flags.c_contiguous and out.flags.c_contiguous:
+                pool = _detached.get(key)
+                detached = pool.pop() if pool else None
+                if detached is None:
+                    tables = _table_bytes(kind, inp, out, d)
+                    if _detached_bytes + tables <= plan_tables_bytes():
+                        _detached_bytes += tables  # reserved, as for the pools
+                    else:
+                        tables = 0  # full: plan on the caller's arrays for each call
     start = time.perf_counter()
     if engine == POCKETFFT:
         _pocketfft(kind.removesuffix(INPLACE), inp, out, d, threads)
@@ -631,11 +694,35 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int | tuple[int, ...
                 with _state_lock:
                     _pooled_bytes -= nbytes
                 raise
-        if entry is None:
+        if detached is not None:
+            plan = detached[0]
+            try:
+                plan.update_arrays(inp, out)  # ValueError: arrays aligned differently
+            except ValueError:
+                plan = None
+            if plan is None:  # the plan goes; this call plans on its arrays
+                with _state_lock:
+                    _detached_bytes -= detached[4]
+                _direct_plan(kind, inp, out, d, threads, state).execute()
+            else:
+                try:
+                    plan.execute()
+                finally:
+                    _detach(key, plan, inp, out, detached[3], detached[4])
+        elif entry is None:
             # Too large to keep buffers for: plan on the caller's arrays (from wisdom or an
-            # estimate, well under a millisecond against the transform's own milliseconds).
-            plan = _direct_plan(kind, inp, out, d, threads, state)
-            plan.execute()
+            # estimate), and keep the plan detached when the tables' bound allows.
+            try:
+                plan = _direct_plan(kind, inp, out, d, threads, state)
+            except BaseException:
+                with _state_lock:
+                    _detached_bytes -= tables
+                raise
+            try:
+                plan.execute()
+            finally:
+                if tables:
+                    _detach(key, plan, inp, out, generation, tables)
             del plan
         else:
             plan, own_in, own_out = entry[:3]
@@ -805,7 +892,10 @@ def recorded_keys(records):
 def clear_plans() -> None:
     """Forget every cached plan and what the auto planner learnt (wisdom stays loaded)."""
     global _pooled_bytes
+    global _detached_bytes
     with _state_lock:
         _pools.clear()
+        _detached.clear()
         _states.clear()
         _pooled_bytes = 0
+        _detached_bytes = 0
