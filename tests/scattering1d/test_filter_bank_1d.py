@@ -85,3 +85,24 @@ def test_disk_cache_gives_identical_arrays_in_a_fresh_process(tmp_path):
     same = filter_bank_1d(1024, 6, (8, 1), 64.0)  # and this process (built or read) agrees
     for k in a.files:
         np.testing.assert_array_equal(same[k], a[k])
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_time_norms_do_not_depend_on_threads_or_chunks(monkeypatch, threads):
+    """The norms' FFTs are split between threads along the chunks one thread would use: any
+    thread count gives one thread's numbers, bands wrapping around the grid's end included."""
+    from numbascat.scattering1d import filter_bank
+
+    N = 512
+    xi, sigma, _ = compute_params_filterbank(0.1 / 2 ** 6, 8)
+    start, length, values = filter_bank._bands(N, xi, sigma, gauss=False)
+    assert np.any(start + length > N)  # some band wraps around
+    monkeypatch.setattr(filter_bank, "_norm_threads", lambda: 1)
+    one = filter_bank._time_l1_norms(N, start, length, values, chunk_bytes=3 * 8 * N)
+    monkeypatch.setattr(filter_bank, "_norm_threads", lambda: threads)
+    split = filter_bank._time_l1_norms(N, start, length, values, chunk_bytes=3 * 8 * N)
+    np.testing.assert_array_equal(split, one)
+    dense = np.zeros((len(length), N))
+    for i, (s, n) in enumerate(zip(start, length, strict=True)):
+        dense[i, (s + np.arange(n)) % N] = values[(np.cumsum(length) - length)[i]:][:n]
+    np.testing.assert_allclose(one, np.abs(scipy.fft.ifft(dense, axis=-1)).sum(-1), rtol=1e-13)
