@@ -20,7 +20,7 @@ from numbascat.backends.lazy_jit import njit, prange
 
 __all__ = ["float_view", "lowpass_half_real", "modulus_scaled", "multiply_periodise_complex",
            "multiply_periodise_real", "multiply_periodise_real_par", "accumulate_squares",
-           "root_powers", "quadrature_scaled", "squares_inplace", "sum_powers"]
+           "root_powers", "quadrature_scaled", "squares_inplace", "sum_powers", "threshold_runs"]
 
 
 def float_view(a: np.ndarray) -> np.ndarray:
@@ -378,3 +378,45 @@ def sum_powers(x, powers, out):
             _add_powers(x[b, n0:n0 + n], n, powers, totals, tmp)
         for i in range(powers.shape[0]):
             out[b, i] = totals[i]
+
+
+@njit(cache=True, nogil=True)
+def _row_runs(row, t, merge_gap, out):
+    """Writes the runs of ``row > t`` (gaps under ``merge_gap`` bridged) to ``out``; returns
+    how many there are."""
+    N = row.shape[0]
+    k = 0
+    start = -1
+    for j in range(N + 1):
+        above = j < N and row[j] > t
+        if above and start < 0:
+            start = j
+        elif not above and start >= 0:
+            if k > 0 and start - out[k - 1, 1] < merge_gap:
+                out[k - 1, 1] = j  # continues the previous run
+            else:
+                out[k, 0] = start
+                out[k, 1] = j
+                k += 1
+            start = -1
+    return k
+
+
+@njit(cache=True, nogil=True)
+def threshold_runs(rows, thresholds, rows_per_filter, merge_gap):
+    """Column runs ``[start, stop)`` where ``rows (R, N) > thresholds[r // rows_per_filter]``,
+    gaps shorter than ``merge_gap`` bridged: ``(ptr (R + 1,), runs (n, 2))`` int64, as
+    :class:`numbascat.backends.support.SupportRuns` holds them. One pass; the runs array
+    grows by doubling, keeping room for a row's most runs (one every other column)."""
+    R, N = rows.shape
+    room = N // 2 + 1
+    runs = np.empty((max(4 * R, room), 2), np.int64)
+    ptr = np.zeros(R + 1, np.int64)
+    for r in range(R):
+        if runs.shape[0] - ptr[r] < room:
+            grown = np.empty((max(2 * runs.shape[0], ptr[r] + room), 2), np.int64)
+            grown[:ptr[r]] = runs[:ptr[r]]
+            runs = grown
+        ptr[r + 1] = ptr[r] + _row_runs(rows[r], thresholds[r // rows_per_filter], merge_gap,
+                                        runs[ptr[r]:])
+    return ptr, runs[:ptr[R]].copy()

@@ -78,3 +78,22 @@ def test_segments_locate_compact_values():
     for row in range(len(sup.ptr) - 1):
         for s, e, _, _, value_at in seg[ptr[row]:ptr[row + 1]]:
             np.testing.assert_array_equal(values[value_at:value_at + e - s], dense[row, s:e])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("merge_gap", [0, 1, 8])
+def test_the_kernel_finds_the_runs_of_the_numpy_reference(dtype, merge_gap):
+    from numbascat.backends.support import support_runs_numpy
+
+    rng = np.random.default_rng(3)
+    mag = rng.random((4, 2, 3, 57)).astype(dtype) ** 8  # sparse above the thresholds
+    mag[1] = 0.0  # a zero filter: threshold 0, no runs
+    mag[2, :, :, :5] = mag[2].max()  # runs from the first column
+    mag[3, :, :, -4:] = 2 * mag[3].max()  # and to the last
+    got, want = support_runs(mag, 1e-2, merge_gap), support_runs_numpy(mag, 1e-2, merge_gap)
+    np.testing.assert_array_equal(got.ptr, want.ptr)
+    np.testing.assert_array_equal(got.runs, want.runs)
+    assert got.fraction == want.fraction
+    assert got.runs.dtype == got.ptr.dtype == np.int64
+    empty = support_runs(np.zeros((0, 1, 1, 8), dtype), 1e-2)
+    assert empty.runs.shape == (0, 2) and list(empty.ptr) == [0]
