@@ -553,7 +553,7 @@ def _drop_pool(key) -> None:
         _pooled_bytes -= sum(_entry_bytes(e) for e in entries)
     entries = _detached.pop(key, None)
     if entries:
-        _detached_bytes -= sum(e[4] for e in entries)
+        _detached_bytes -= sum(e[2] for e in entries)
 
 
 def _table_bytes(kind: str, inp: np.ndarray, out: np.ndarray, d) -> int:
@@ -588,7 +588,7 @@ def _detach(key, plan, inp, out, generation: int, tables: int) -> None:
         if state is not None and generation != state.generation:
             _detached_bytes -= tables  # superseded by a measured plan meanwhile
             return
-        _detached.setdefault(key, []).append((plan, stand_in, None, generation, tables))
+        _detached.setdefault(key, []).append((plan, generation, tables))
 
 
 def _entry_bytes(entry) -> int:
@@ -695,20 +695,20 @@ def execute(kind: str, inp: np.ndarray, out: np.ndarray, d: int | tuple[int, ...
                     _pooled_bytes -= nbytes
                 raise
         if detached is not None:
-            plan = detached[0]
+            plan, plan_generation, plan_tables = detached
             try:
                 plan.update_arrays(inp, out)  # ValueError: arrays aligned differently
             except ValueError:
                 plan = None
             if plan is None:  # the plan goes; this call plans on its arrays
                 with _state_lock:
-                    _detached_bytes -= detached[4]
+                    _detached_bytes -= plan_tables
                 _direct_plan(kind, inp, out, d, threads, state).execute()
             else:
                 try:
                     plan.execute()
                 finally:
-                    _detach(key, plan, inp, out, detached[3], detached[4])
+                    _detach(key, plan, inp, out, plan_generation, plan_tables)
         elif entry is None:
             # Too large to keep buffers for: plan on the caller's arrays (from wisdom or an
             # estimate), and keep the plan detached when the tables' bound allows.
@@ -891,8 +891,7 @@ def recorded_keys(records):
 
 def clear_plans() -> None:
     """Forget every cached plan and what the auto planner learnt (wisdom stays loaded)."""
-    global _pooled_bytes
-    global _detached_bytes
+    global _pooled_bytes, _detached_bytes
     with _state_lock:
         _pools.clear()
         _detached.clear()

@@ -12,7 +12,6 @@ laid out from them on demand.
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import scipy.fft
@@ -182,11 +181,9 @@ def _bands(N: int, xi: np.ndarray, sigma: np.ndarray, gauss: bool):
 
 def _norm_threads() -> int:
     """Threads for the norms' FFTs: the cores this process may use, at most 4."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 4))
+    from numbascat.backends.cpu_load import usable_cores
+
+    return min(usable_cores(), 4)
 
 
 def _time_l1_norms(N, start, length, values, chunk_bytes=32 * 2 ** 20):
@@ -207,30 +204,27 @@ def _time_l1_norms(N, start, length, values, chunk_bytes=32 * 2 ** 20):
     offsets = np.cumsum(length) - length
     step = max(1, chunk_bytes // (8 * N))
 
-    def place(row, i, band):  # the cyclic band of filter i in a dense row
-        first = min(int(length[i]), N - int(start[i]))
-        row[start[i]:start[i] + first] = band[:first]
-        row[:len(band) - first] = band[first:]
-
     def run(lo, hi):
-        buffer = np.zeros((min(step, hi - lo), N))
+        buffer = np.empty((min(step, hi - lo), N))
         for a in range(lo, hi, step):
             b = min(hi, a + step)
-            for i in range(a, b):
-                place(buffer[i - a], i, values[offsets[i]:offsets[i] + length[i]])
+            buffer.fill(0.0)  # a memset: cheap next to the FFT of the same rows
+            for i in range(a, b):  # the cyclic band of filter i
+                band = values[offsets[i]:offsets[i] + length[i]]
+                first = min(len(band), N - int(start[i]))
+                buffer[i - a, start[i]:start[i] + first] = band[:first]
+                buffer[i - a, :len(band) - first] = band[first:]
             spectrum = np.abs(scipy.fft.rfft(buffer[: b - a], axis=-1))
             norms[a:b] = spectrum @ weights / N
-            for i in range(a, b):
-                place(buffer[i - a], i, np.zeros(length[i]))
 
-    threads = min(_norm_threads(), -(-F // step))  # no thread without a chunk of its own
+    chunks = -(-F // step)
+    threads = min(_norm_threads(), chunks)  # no thread without a chunk of its own
     if threads <= 1:
         run(0, F)
         return norms
     from concurrent.futures import ThreadPoolExecutor
 
     # Contiguous parts, each a whole number of chunks.
-    chunks = -(-F // step)
     bounds = [min(F, step * (chunks * k // threads)) for k in range(threads + 1)]
     with ThreadPoolExecutor(threads) as pool:
         parts = [pool.submit(run, lo, hi) for lo, hi in zip(bounds, bounds[1:], strict=False)]

@@ -74,7 +74,7 @@ def test_detached_tables_are_bounded(unpooled, monkeypatch):
             a = _random((2, n), np.complex64, n)
             got = fftw_plans.execute("fft", a, fftw_plans.empty((2, n), np.complex64), 1)
             np.testing.assert_allclose(got, np.fft.fft(a, axis=-1), rtol=0, atol=1e-3)
-    held = sum(e[4] for entries in fftw_plans._detached.values() for e in entries)
+    held = sum(e[2] for entries in fftw_plans._detached.values() for e in entries)
     assert held == fftw_plans._detached_bytes <= fftw_plans.plan_tables_bytes()
     assert len(fftw_plans._detached) == 1  # 64 points: 512 bytes of tables; 96 more (768) is over
 
